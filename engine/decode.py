@@ -1,0 +1,227 @@
+"""Safe, fast photo decoding: one bad file becomes a typed DecodeError, never a crash.
+
+JPEGs are decoded with Pillow's draft mode (DCT scaling), so a 12-megapixel photo is decoded at
+1/8 scale when the model only needs 224 pixels; EXIF orientation is applied so a rotated camera
+JPEG and its upright copy look the same to the model; HEIC/HEIF goes through pillow-heif.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import threading
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from .errors import DecodeError, DecodeReason
+
+DEFAULT_MAX_PIXELS = 250_000_000
+"""Largest photo we decode (about 16k x 16k): bigger is a decompression bomb or not a photo."""
+
+_heif_lock = threading.Lock()
+_heif_registered = False
+
+# Leading bytes of formats Pillow can recognise; used to tell "not an image" from "corrupt".
+_MAGIC = (
+    b"\xff\xd8\xff",  # JPEG
+    b"\x89PNG",
+    b"GIF8",
+    b"BM",
+    b"II*\x00",
+    b"MM\x00*",
+    b"RIFF",  # WebP
+)
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    """Facts read while decoding, used to suggest which duplicate to keep."""
+
+    width: int
+    height: int
+    format: str
+    camera: str
+    taken_at: str
+
+
+@dataclass
+class DecodedPhoto:
+    """An upright RGB photo at (at least) the size the model needs, plus its facts."""
+
+    image: Image.Image
+    info: PhotoInfo
+
+
+def register_heif() -> None:
+    """Teach Pillow HEIC/HEIF once, lazily: pillow-heif is heavy to import."""
+    global _heif_registered
+    with _heif_lock:
+        if _heif_registered:
+            return
+        try:
+            import pillow_heif
+        except ImportError:  # pragma: no cover - dependency of the package
+            return
+        pillow_heif.register_heif_opener()
+        _heif_registered = True
+
+
+def decode_photo(
+    path: Path | str,
+    min_size: int = 224,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    data: bytes | None = None,
+) -> DecodedPhoto:
+    """Decode ``path`` upright and RGB, at least ``min_size`` pixels on each side where possible.
+
+    ``data``, when given, is the file's content already read (the scanner reads each file once
+    for both its hash and its pixels); ``path`` is then only used in messages.
+
+    Raises:
+        DecodeError: with the reason (empty, not_an_image, corrupt, truncated, unsupported,
+            too_large, unreadable, vanished).
+    """
+    path = Path(path)
+    register_heif()
+    if data is None:
+        _check_readable(path)
+    elif not data:
+        raise DecodeError(path, DecodeReason.EMPTY, "the file has 0 bytes")
+    source: Path | io.BytesIO = path if data is None else io.BytesIO(data)
+    try:
+        with warnings.catch_warnings():
+            # We enforce our own pixel limit below and report it as too_large.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(source) as image:
+                return _decode_open_image(path, image, min_size, max_pixels)
+    except DecodeError:
+        raise
+    except FileNotFoundError as exc:
+        detail = "the file disappeared while reading"
+        raise DecodeError(path, DecodeReason.VANISHED, detail) from exc
+    except PermissionError as exc:
+        raise DecodeError(path, DecodeReason.UNREADABLE, str(exc)) from exc
+    except Image.DecompressionBombError as exc:
+        raise DecodeError(path, DecodeReason.TOO_LARGE, str(exc)) from exc
+    except UnidentifiedImageError as exc:
+        raise _unidentified(path, data) from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise _classify_failure(path, exc) from exc
+    except MemoryError as exc:
+        raise DecodeError(path, DecodeReason.TOO_LARGE, "not enough memory to decode") from exc
+
+
+def _decode_open_image(
+    path: Path, image: Image.Image, min_size: int, max_pixels: int
+) -> DecodedPhoto:
+    width, height = image.size
+    if width * height > max_pixels:
+        raise DecodeError(
+            path,
+            DecodeReason.TOO_LARGE,
+            f"{width}x{height} pixels is over the limit of {max_pixels:,}",
+        )
+    exif = image.getexif()
+    info_format = image.format or "unknown"
+    if image.format == "JPEG":
+        # DCT scaling: decode at 1/2, 1/4 or 1/8 size, never below what the model needs.
+        image.draft("RGB", (min_size, min_size))
+    image.load()
+    upright = ImageOps.exif_transpose(image)
+    rgb = _to_rgb(upright)
+    if _orientation_swaps_axes(exif):
+        width, height = height, width
+    info = PhotoInfo(width, height, info_format, _camera(exif), _taken_at(exif))
+    return DecodedPhoto(rgb, info)
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """RGB, with transparency composited on white so a logo PNG does not turn black."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit greyscale: scale to 8 bits instead of clipping to white.
+        return image.point(lambda v: v / 256).convert("L").convert("RGB")
+    return image.convert("RGB")
+
+
+def _check_readable(path: Path) -> None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError as exc:
+        raise DecodeError(path, DecodeReason.VANISHED, "the file no longer exists") from exc
+    except PermissionError as exc:
+        raise DecodeError(path, DecodeReason.UNREADABLE, str(exc)) from exc
+    except OSError as exc:
+        raise DecodeError(path, DecodeReason.UNREADABLE, str(exc)) from exc
+    if stat.st_size == 0:
+        raise DecodeError(path, DecodeReason.EMPTY, "the file has 0 bytes")
+    if not os.access(path, os.R_OK):
+        raise DecodeError(path, DecodeReason.UNREADABLE, "permission denied")
+
+
+def _head(path: Path, size: int = 16) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(size)
+    except OSError:
+        return b""
+
+
+def _looks_like_image(head: bytes) -> bool:
+    if any(head.startswith(magic) for magic in _MAGIC):
+        return True
+    return head[4:8] == b"ftyp"  # HEIF / AVIF family
+
+
+def _unidentified(path: Path, data: bytes | None) -> DecodeError:
+    head = data[:16] if data is not None else _head(path)
+    if head[4:8] == b"ftyp":
+        detail = "a HEIF-family file this build cannot read"
+        return DecodeError(path, DecodeReason.UNSUPPORTED, detail)
+    if _looks_like_image(head):
+        return DecodeError(path, DecodeReason.CORRUPT, "the image header is damaged")
+    return DecodeError(path, DecodeReason.NOT_AN_IMAGE, "the content is not an image format")
+
+
+def _classify_failure(path: Path, exc: BaseException) -> DecodeError:
+    text = str(exc)
+    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM):
+        return DecodeError(path, DecodeReason.UNREADABLE, text)
+    if isinstance(exc, OSError) and exc.errno == errno.EIO:
+        return DecodeError(path, DecodeReason.UNREADABLE, f"input/output error: {text}")
+    lowered = text.lower()
+    if "truncated" in lowered or isinstance(exc, EOFError) or "premature end" in lowered:
+        return DecodeError(path, DecodeReason.TRUNCATED, "the file ends before the image does")
+    if "decoder" in lowered and "not available" in lowered:
+        return DecodeError(path, DecodeReason.UNSUPPORTED, text)
+    return DecodeError(path, DecodeReason.CORRUPT, text or type(exc).__name__)
+
+
+def _orientation_swaps_axes(exif: Image.Exif) -> bool:
+    return exif.get(ExifTags.Base.Orientation, 1) in (5, 6, 7, 8)
+
+
+def _camera(exif: Image.Exif) -> str:
+    make = str(exif.get(ExifTags.Base.Make, "")).strip("\x00 ")
+    model = str(exif.get(ExifTags.Base.Model, "")).strip("\x00 ")
+    if model.startswith(make):
+        make = ""
+    return " ".join(part for part in (make, model) if part)
+
+
+def _taken_at(exif: Image.Exif) -> str:
+    try:
+        sub = exif.get_ifd(ExifTags.IFD.Exif)
+    except (KeyError, ValueError, OSError):
+        sub = {}
+    value = sub.get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime, "")
+    return str(value).strip("\x00 ")

@@ -1,0 +1,105 @@
+"""Runs the ONNX model with onnxruntime: CUDA when it really works, the CPU otherwise.
+
+The model file carries its own preprocessing and tiers (model_meta.py); this module only
+turns batches of decoded photos into packed codes and embeddings.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from .codes import pack_bits
+from .errors import ModelError
+from .model_meta import ModelMeta
+from .preprocess import to_batch
+
+log = logging.getLogger(__name__)
+
+_CUDA = "CUDAExecutionProvider"
+_CPU = "CPUExecutionProvider"
+
+
+@dataclass
+class Encoded:
+    """Codes (N, words) uint64 and embeddings (N, D) float32 for one batch."""
+
+    codes: np.ndarray
+    embeddings: np.ndarray
+
+
+def default_model_path() -> Path:
+    """The model shipped inside the package (``resources/models``), or $TWINLENS_MODEL."""
+    override = os.environ.get("TWINLENS_MODEL")
+    if override:
+        return Path(override)
+    from importlib.resources import files
+
+    models = files("twinlens.resources").joinpath("models")
+    candidates = sorted(Path(str(models)).glob("*.onnx"))
+    if not candidates:
+        raise ModelError(f"no model file (*.onnx) found in {models}")
+    return candidates[-1]
+
+
+class Encoder:
+    """An onnxruntime session over one Twinlens model file."""
+
+    def __init__(self, path: Path | None = None, threads: int | None = None) -> None:
+        self.path = Path(path) if path else default_model_path()
+        if not self.path.is_file():
+            raise ModelError(f"the model file {self.path} does not exist")
+        self._session = _make_session(self.path, threads)
+        props = self._session.get_modelmeta().custom_metadata_map
+        self.meta = ModelMeta.from_props(dict(props))
+        self.provider = self._session.get_providers()[0]
+        self._input = self._session.get_inputs()[0].name
+
+    @property
+    def uses_gpu(self) -> bool:
+        return self.provider == _CUDA
+
+    def encode_images(self, images: Sequence[Image.Image]) -> Encoded:
+        """Codes and embeddings of decoded RGB photos, in order."""
+        if not images:
+            return Encoded(
+                np.zeros((0, (self.meta.bits + 63) // 64), np.uint64),
+                np.zeros((0, self.meta.embedding_dim), np.float32),
+            )
+        return self.encode_array(to_batch(images, self.meta.preprocess))
+
+    def encode_array(self, batch: np.ndarray) -> Encoded:
+        """Codes and embeddings of an already preprocessed NCHW float32 batch."""
+        bits, embeddings = self._session.run(["bits", "embedding"], {self._input: batch})
+        return Encoded(pack_bits(bits), np.asarray(embeddings, dtype=np.float32))
+
+
+def _make_session(path: Path, threads: int | None) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or max(1, os.cpu_count() or 1)
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # CUDA probing on GPU-less machines is noisy, not an error
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if _CUDA in ort.get_available_providers() and os.environ.get("TWINLENS_CPU_ONLY") != "1":
+        # onnxruntime-gpu lists CUDA even where the CUDA libraries are missing, and then logs
+        # errors while it falls back. Probe quietly; Encoder.provider says what really runs.
+        ort.set_default_logger_severity(4)
+        try:
+            return ort.InferenceSession(str(path), sess_options=options, providers=[_CUDA, _CPU])
+        except Exception as exc:  # onnxruntime raises untyped errors; fall back to the CPU
+            log.info("CUDA provider unusable (%s); using the CPU", exc)
+        finally:
+            ort.set_default_logger_severity(2)
+    try:
+        return ort.InferenceSession(str(path), sess_options=options, providers=[_CPU])
+    except Exception as exc:  # onnxruntime raises its own untyped errors
+        raise ModelError(f"onnxruntime cannot load the model {path}: {exc}") from exc

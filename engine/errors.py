@@ -1,0 +1,49 @@
+"""Typed errors: the engine raises these, and only the CLI and desktop/messages.py word them.
+
+Each carries data (a path, a reason code) so callers can act on the kind of failure instead of
+parsing text; this is what lets a scan record "truncated" for one file and go on.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+
+class TwinlensError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+class DecodeReason(StrEnum):
+    """Why a photo could not be read. Stored in the library, so values never change."""
+
+    EMPTY = "empty"
+    NOT_AN_IMAGE = "not_an_image"
+    CORRUPT = "corrupt"
+    TRUNCATED = "truncated"
+    UNSUPPORTED = "unsupported"
+    TOO_LARGE = "too_large"
+    UNREADABLE = "unreadable"
+    VANISHED = "vanished"
+
+
+class DecodeError(TwinlensError):
+    """A photo could not be decoded; ``reason`` says why, ``detail`` says what was seen."""
+
+    def __init__(self, path: Path | str, reason: DecodeReason, detail: str = "") -> None:
+        self.path = Path(path)
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{path}: {reason.value}{': ' + detail if detail else ''}")
+
+
+class ModelError(TwinlensError):
+    """The model file is missing, unreadable or carries metadata this engine cannot use."""
+
+
+class LibraryError(TwinlensError):
+    """The library database cannot be opened or used safely (corrupt, locked, too new...)."""
+
+
+class LibraryTooNew(LibraryError):
+    """The library was written by a newer Twinlens; opening it could damage it."""

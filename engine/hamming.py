@@ -1,0 +1,264 @@
+"""Hamming search over packed uint64 codes: top-k, radius, and all close pairs.
+
+Conventions (tested against a NumPy unpackbits reference in tests/engine/test_hamming.py):
+- a radius is inclusive: a result at ``distance <= radius`` is in;
+- ties in top-k are broken by the smaller row index, so results are deterministic;
+- codes are (N, W) uint64 rows as made by codes.pack_bits; any bit length works.
+
+All-pairs search uses multi-index hashing (Norouzi et al., "Fast Search in Hamming Space with
+Multi-Index Hashing"): split the code into m chunks; two codes within radius r agree within
+floor(r / m) bits on at least one chunk, so only codes sharing a (nearly) equal chunk are
+compared. Each chunk indexes a direct-address table, so a probe is one array lookup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+from math import comb
+
+import numpy as np
+
+_MAX_TABLE_BITS = 22  # 4M-entry direct-address table per chunk (16 MB of int32)
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Close pairs ``(left[i], right[i])`` with ``left < right`` at Hamming ``distance[i]``."""
+
+    left: np.ndarray
+    right: np.ndarray
+    distance: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.left.shape[0])
+
+
+_CHUNK = 1 << 15  # rows per step: keeps the XOR scratch buffer inside the L2 cache
+_SAMPLE_STRIDE = 16
+
+
+class CodeIndex:
+    """Codes laid out word-major for fast scans; build once, query many times."""
+
+    def __init__(self, codes: np.ndarray) -> None:
+        codes = _as_codes(codes)
+        self.size = codes.shape[0]
+        self.words = codes.shape[1]
+        self._columns = np.ascontiguousarray(codes.T)
+
+    def distances(self, query: np.ndarray) -> np.ndarray:
+        """Hamming distance from one packed ``query`` (W,) to every code, as uint16."""
+        query = np.asarray(query, dtype=np.uint64).reshape(-1)
+        if query.shape[0] != self.words:
+            raise ValueError(f"query has {query.shape[0]} words, the index {self.words}")
+        out = np.zeros(self.size, dtype=np.uint16)
+        scratch = np.empty(min(self.size, _CHUNK), dtype=np.uint64)
+        counts = np.empty(min(self.size, _CHUNK), dtype=np.uint8)
+        for start in range(0, self.size, _CHUNK):
+            stop = min(self.size, start + _CHUNK)
+            buf, cnt = scratch[: stop - start], counts[: stop - start]
+            for word in range(self.words):
+                np.bitwise_xor(self._columns[word, start:stop], query[word], out=buf)
+                np.bitwise_count(buf, out=cnt)
+                out[start:stop] += cnt
+        return out
+
+    def top_k(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` nearest codes: (indices, distances), nearest first, ties by index."""
+        dist = self.distances(query)
+        k = min(max(k, 0), self.size)
+        if k == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint16)
+        candidates = _smallest_candidates(dist, k)
+        order = np.lexsort((candidates, dist[candidates]))[:k]
+        chosen = candidates[order]
+        return chosen.astype(np.int64), dist[chosen]
+
+    def within_radius(self, query: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every code within ``radius`` (inclusive): (indices, distances), nearest first."""
+        dist = self.distances(query)
+        hits = np.flatnonzero(dist <= radius)
+        hits = hits[np.lexsort((hits, dist[hits]))]
+        return hits.astype(np.int64), dist[hits]
+
+
+def _smallest_candidates(dist: np.ndarray, k: int) -> np.ndarray:
+    """Indices of a small superset of the ``k`` smallest distances (sorted by index).
+
+    Distances are small integers, so instead of a partial sort we pick a cut-off from a strided
+    sample's histogram and take everything at or below it, raising it if it was too tight.
+    """
+    sample = np.bincount(dist[::_SAMPLE_STRIDE])
+    wanted = k / _SAMPLE_STRIDE + 2
+    cutoff = int(np.searchsorted(np.cumsum(sample), wanted))
+    while True:
+        candidates = np.flatnonzero(dist <= cutoff)
+        if candidates.shape[0] >= k:
+            return candidates
+        cutoff += 1 + cutoff // 4
+
+
+def distances(codes: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Hamming distance from one packed ``query`` (W,) to every row of ``codes``, as uint16."""
+    return CodeIndex(codes).distances(query)
+
+
+def top_k(codes: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest rows: (indices, distances), nearest first, ties by index."""
+    return CodeIndex(codes).top_k(query, k)
+
+
+def within_radius(
+    codes: np.ndarray, query: np.ndarray, radius: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every row within ``radius`` (inclusive): (indices, distances), nearest first."""
+    return CodeIndex(codes).within_radius(query, radius)
+
+
+def all_pairs(codes: np.ndarray, bits: int, radius: int) -> Pairs:
+    """Every pair of rows within ``radius`` of each other, each pair once (left < right)."""
+    codes = _as_codes(codes)
+    n = codes.shape[0]
+    if n < 2 or radius < 0:
+        return _empty_pairs()
+    chunks = _plan_chunks(bits, radius, n)
+    sub_radius = radius // len(chunks)
+    found: list[Pairs] = []
+    for start, width in chunks:
+        keys = _chunk_keys(codes, start, width)
+        found.extend(_pairs_for_chunk(codes, keys, width, sub_radius, radius))
+    return _unique_pairs(found)
+
+
+def _split(bits: int, count: int) -> list[tuple[int, int]]:
+    base, extra = divmod(bits, count)
+    chunks, start = [], 0
+    for index in range(count):
+        width = base + (1 if index < extra else 0)
+        chunks.append((start, width))
+        start += width
+    return chunks
+
+
+def _plan_chunks(bits: int, radius: int, n: int) -> list[tuple[int, int]]:
+    """Choose the chunk count with the least estimated work: probes x (rows + collisions)."""
+    best: tuple[float, int] | None = None
+    for count in range(1, min(bits, radius + 1) + 1):
+        width = bits // count
+        probes = sum(comb(width, f) for f in range(radius // count + 1))
+        cost = count * probes * (n + n * n / 2.0**width)
+        if best is None or cost < best[0]:
+            best = (cost, count)
+    assert best is not None
+    return _split(bits, best[1])
+
+
+def _chunk_keys(codes: np.ndarray, start: int, width: int) -> np.ndarray:
+    """Bits ``start .. start+width`` (MSB-first numbering) of each code, as uint64 keys."""
+    keys = np.zeros(codes.shape[0], dtype=np.uint64)
+    for offset in range(width):
+        bit = start + offset
+        word, shift = divmod(bit, 64)
+        column = (codes[:, word] >> np.uint64(63 - shift)) & np.uint64(1)
+        keys = (keys << np.uint64(1)) | column
+    return keys
+
+
+def _flip_masks(width: int, sub_radius: int) -> list[np.uint64]:
+    masks = []
+    for flips in range(sub_radius + 1):
+        for positions in combinations(range(width), flips):
+            mask = 0
+            for position in positions:
+                mask |= 1 << position
+            masks.append(np.uint64(mask))
+    return masks
+
+
+class _Buckets:
+    """Rows grouped by chunk key: a direct-address table for narrow chunks, sorted otherwise."""
+
+    def __init__(self, keys: np.ndarray, width: int) -> None:
+        self.order = np.argsort(keys, kind="stable")
+        self.direct = width <= _MAX_TABLE_BITS
+        if self.direct:
+            self.counts = np.bincount(keys.astype(np.int64), minlength=1 << width)
+            self.unique = None
+        else:
+            self.unique, self.counts = np.unique(keys, return_counts=True)
+        self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]])
+
+    def lookup(self, probe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(bucket size, bucket start) for each probe key; size 0 where no row has it."""
+        if self.direct:
+            slot = probe.astype(np.int64)
+            return self.counts[slot], self.starts[slot]
+        assert self.unique is not None
+        slot = np.minimum(np.searchsorted(self.unique, probe), self.unique.shape[0] - 1)
+        hit = self.unique[slot] == probe
+        return np.where(hit, self.counts[slot], 0), self.starts[slot]
+
+
+def _pairs_for_chunk(
+    codes: np.ndarray, keys: np.ndarray, width: int, sub_radius: int, radius: int
+) -> list[Pairs]:
+    buckets = _Buckets(keys, width)
+    found = []
+    for mask in _flip_masks(width, sub_radius):
+        sizes, starts = buckets.lookup(keys ^ mask)
+        left, right = _expand(sizes, starts, buckets.order)
+        keep = left < right
+        left, right = left[keep], right[keep]
+        dist = _row_distances(codes, left, right)
+        close = dist <= radius
+        found.append(Pairs(left[close], right[close], dist[close]))
+    return found
+
+
+def _expand(
+    sizes: np.ndarray, starts: np.ndarray, order: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """All (i, j) with row j in the bucket that row i probed."""
+    queries = np.flatnonzero(sizes)
+    sizes = sizes[queries]
+    total = int(sizes.sum())
+    if total == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    left = np.repeat(queries, sizes)
+    # Position inside each bucket: 0..size-1, built without a Python loop.
+    offsets = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    right = order[np.repeat(starts[queries], sizes) + offsets]
+    return left.astype(np.int64), right.astype(np.int64)
+
+
+def _row_distances(codes: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    total = np.zeros(left.shape[0], dtype=np.uint16)
+    for word in range(codes.shape[1]):
+        total += np.bitwise_count(codes[left, word] ^ codes[right, word])
+    return total
+
+
+def _unique_pairs(found: list[Pairs]) -> Pairs:
+    if not found:
+        return _empty_pairs()
+    left = np.concatenate([p.left for p in found])
+    right = np.concatenate([p.right for p in found])
+    dist = np.concatenate([p.distance for p in found])
+    if left.shape[0] == 0:
+        return _empty_pairs()
+    combined = left * (int(right.max()) + 1) + right
+    _, first = np.unique(combined, return_index=True)
+    return Pairs(left[first], right[first], dist[first])
+
+
+def _empty_pairs() -> Pairs:
+    empty = np.zeros(0, dtype=np.int64)
+    return Pairs(empty, empty.copy(), np.zeros(0, dtype=np.uint16))
+
+
+def _as_codes(codes: np.ndarray) -> np.ndarray:
+    codes = np.asarray(codes, dtype=np.uint64)
+    if codes.ndim != 2:
+        raise ValueError(f"codes must be (N, words), got shape {codes.shape}")
+    return codes

@@ -1,0 +1,297 @@
+"""The engine's facade: what the command line and the desktop app call.
+
+A Library is one database file plus the model it encodes with. Codes are stored under the
+model's key, so opening a library with a new model makes the next scan re-encode its photos
+instead of mixing codes of two models.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Generator, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .codes import from_blobs, words_for
+from .decode import decode_photo
+from .encoder import Encoder
+from .errors import DecodeError, DecodeReason
+from .files import walk_photos
+from .groups import (
+    Candidate,
+    DuplicateGroup,
+    code_groups,
+    duplicate_tier,
+    exact_groups,
+    similar_tier,
+)
+from .hamming import CodeIndex
+from .model_meta import TIER_EDITED_COPY, TIER_SAME_PHOTO, TIER_SIMILAR_SHOT
+from .preprocess import to_array
+from .progress import CancelToken, Progress
+from .scanner import Scanner, ScanSummary
+from .store import Store
+
+LIBRARY_ENV = "TWINLENS_LIBRARY"
+
+
+def default_library_path() -> Path:
+    """$TWINLENS_LIBRARY, else ``library.twinlens`` in the user's data directory."""
+    override = os.environ.get(LIBRARY_ENV)
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path("twinlens", appauthor=False) / "library.twinlens"
+
+
+def bundled_samples() -> Path:
+    """The sample photo library shipped with Twinlens."""
+    from importlib.resources import files
+
+    return Path(str(files("twinlens.resources").joinpath("samples")))
+
+
+@dataclass(frozen=True)
+class Match:
+    path: str
+    distance: int
+
+
+@dataclass(frozen=True)
+class EncodedFile:
+    """The code of one file, or why there is none."""
+
+    path: str
+    code: np.ndarray | None
+    error: DecodeError | None
+
+
+@dataclass(frozen=True)
+class LibraryInfo:
+    photos: int
+    indexed: int
+    errors: dict[str, int]
+    model: str
+    provider: str
+    roots: list[str]
+    path: str
+
+
+class Library:
+    """One photo library: its database, its model, and the questions it answers."""
+
+    def __init__(self, path: Path | str, model_path: Path | None = None) -> None:
+        self.path = Path(path)
+        self.store = Store(self.path)
+        self._model_path = model_path
+        self._encoder: Encoder | None = None
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.store.close()
+
+    @property
+    def encoder(self) -> Encoder:
+        """The model, loaded on first use (it takes a moment and is not needed for listing)."""
+        if self._encoder is None:
+            self._encoder = Encoder(self._model_path)
+        return self._encoder
+
+    # -- indexing ----------------------------------------------------------------------
+
+    def add_roots(self, paths: Iterable[Path]) -> list[Path]:
+        resolved = [Path(p).expanduser().resolve() for p in paths]
+        self.store.add_roots(resolved)
+        return resolved
+
+    def roots(self) -> list[Path]:
+        return self.store.roots()
+
+    def scan(
+        self, paths: Iterable[Path] | None = None, cancel: CancelToken | None = None
+    ) -> Generator[Progress, None, ScanSummary]:
+        """Index ``paths`` (default: every root), yielding progress; returns the summary."""
+        roots = self.roots() if paths is None else [Path(p).resolve() for p in paths]
+        scanner = Scanner(self.store, self.encoder)
+        summary = yield from scanner.scan(roots, cancel)
+        self.store.set_setting("model", self.encoder.meta.key)
+        return summary
+
+    def run_scan(self, paths: Iterable[Path] | None = None) -> ScanSummary:
+        """Scan to the end without progress reports."""
+        generator = self.scan(paths)
+        while True:
+            try:
+                next(generator)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+
+    # -- questions -----------------------------------------------------------------------
+
+    def candidates(
+        self, within: Iterable[Path] | None = None
+    ) -> tuple[list[Candidate], np.ndarray]:
+        """Each distinct indexed content with its files, and its code as (N, W) uint64."""
+        rows = self.store.indexed_codes(self.encoder.meta.key)
+        prefixes = [str(p.resolve()) for p in within] if within else None
+        by_hash: dict[str, list[str]] = defaultdict(list)
+        blobs: dict[str, bytes] = {}
+        for _, path, content, blob in rows:
+            if prefixes and not any(_is_under(path, prefix) for prefix in prefixes):
+                continue
+            by_hash[content].append(path)
+            blobs[content] = blob
+        facts = self.store.facts(by_hash)
+        mtimes = self._mtimes()
+        candidates = []
+        for content, paths in by_hash.items():
+            fact = facts.get(content)
+            width, height = (fact.width, fact.height) if fact else (0, 0)
+            candidates.append(
+                Candidate(
+                    hash=content,
+                    paths=tuple(sorted(paths)),
+                    mtimes=tuple(mtimes.get(p, 0) for p in sorted(paths)),
+                    pixels=width * height,
+                    width=width,
+                    height=height,
+                    camera=fact.camera if fact else "",
+                    taken_at=fact.taken_at if fact else "",
+                )
+            )
+        words = words_for(self.encoder.meta.bits)
+        codes = from_blobs([blobs[c.hash] for c in candidates], words)
+        return candidates, codes
+
+    def _mtimes(self) -> dict[str, int]:
+        return {r.path: r.mtime_ns for r in self.store.indexed_photos()}
+
+    def duplicate_groups(
+        self, within: Iterable[Path] | None = None, include_similar: bool = False
+    ) -> list[DuplicateGroup]:
+        """Exact, same-photo and edited-copy groups; similar shots only when asked, apart."""
+        meta = self.encoder.meta
+        candidates, codes = self.candidates(within)
+        groups, keepers = code_groups(
+            candidates,
+            codes,
+            meta.bits,
+            meta.radius(TIER_EDITED_COPY),
+            duplicate_tier(meta.radius(TIER_SAME_PHOTO)),
+        )
+        grouped_paths = {m.path for g in groups for m in g.members}
+        # Byte copies inside a code group are shown there; lone byte copies get the exact tier.
+        exact = [g for g in exact_groups(candidates) if g.keeper not in grouped_paths]
+        result = exact + groups
+        if include_similar:
+            result += self._similar_groups(candidates, codes, set(keepers), grouped_paths)
+        return result
+
+    def _similar_groups(
+        self,
+        candidates: list[Candidate],
+        codes: np.ndarray,
+        keepers: set[int],
+        grouped_paths: set[str],
+    ) -> list[DuplicateGroup]:
+        """Similar shots among one representative per duplicate group plus the loners."""
+        meta = self.encoder.meta
+        chosen = [
+            i
+            for i, c in enumerate(candidates)
+            if i in keepers or not any(p in grouped_paths for p in c.paths)
+        ]
+        subset = [candidates[i] for i in chosen]
+        groups, _ = code_groups(
+            subset, codes[chosen], meta.bits, meta.radius(TIER_SIMILAR_SHOT), similar_tier
+        )
+        return groups
+
+    def similar(self, image: Path, top: int = 10) -> list[Match]:
+        """The ``top`` nearest library photos to any image file, nearest first."""
+        image = Path(image).resolve()
+        query = self.encode_files([image])
+        first = next(query)
+        if first.error is not None:
+            raise first.error
+        assert first.code is not None
+        rows = self.store.indexed_codes(self.encoder.meta.key)
+        rows = [r for r in rows if r[1] != str(image)]
+        codes = from_blobs([r[3] for r in rows], words_for(self.encoder.meta.bits))
+        indices, dists = CodeIndex(codes).top_k(first.code, top)
+        return [Match(rows[i][1], int(d)) for i, d in zip(indices, dists, strict=True)]
+
+    def encode_files(self, paths: Iterable[Path]) -> Iterator[EncodedFile]:
+        """Codes of image files (folders are walked), in batches, without touching the library."""
+        return encode_files(self.encoder, paths)
+
+    def errors(self) -> list[tuple[str, str, str]]:
+        return [(r.path, r.reason or "", r.detail or "") for r in self.store.error_photos()]
+
+    def info(self) -> LibraryInfo:
+        counts = self.store.counts(self.encoder.meta.key)
+        return LibraryInfo(
+            photos=int(counts["photos"]),  # type: ignore[call-overload]
+            indexed=int(counts["indexed"]),  # type: ignore[call-overload]
+            errors=dict(counts["errors"]),  # type: ignore[call-overload]
+            model=self.encoder.meta.key,
+            provider=self.encoder.provider,
+            roots=[str(p) for p in self.roots()],
+            path=str(self.path),
+        )
+
+
+def encode_files(encoder: Encoder, paths: Iterable[Path], batch: int = 32) -> Iterator[EncodedFile]:
+    """Decode on a thread pool and encode in batches; one EncodedFile per photo, in order."""
+    files: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            files.extend(stat.path for stat in walk_photos([path]))
+        else:
+            files.append(path)
+    meta = encoder.meta
+
+    def prepare(path: Path) -> np.ndarray | DecodeError:
+        try:
+            decoded = decode_photo(path, min_size=meta.preprocess.height)
+        except DecodeError as exc:
+            return exc
+        return to_array(decoded.image, meta.preprocess)
+
+    with ThreadPoolExecutor(max(1, os.cpu_count() or 1)) as pool:
+        for start in range(0, len(files), batch):
+            chunk = files[start : start + batch]
+            prepared = list(pool.map(prepare, chunk))
+            arrays = [p for p in prepared if isinstance(p, np.ndarray)]
+            codes = iter(encoder.encode_array(np.stack(arrays)).codes if arrays else [])
+            for path, item in zip(chunk, prepared, strict=True):
+                if isinstance(item, DecodeError):
+                    yield EncodedFile(str(path.resolve()), None, item)
+                else:
+                    yield EncodedFile(str(path.resolve()), next(codes), None)
+
+
+def _is_under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix.rstrip(os.sep) + os.sep)
+
+
+__all__ = [
+    "DecodeReason",
+    "EncodedFile",
+    "Library",
+    "LibraryInfo",
+    "Match",
+    "bundled_samples",
+    "default_library_path",
+]

@@ -1,0 +1,57 @@
+"""The library's schema history, as sqlite-utils migrations (each step runs in a transaction).
+
+Never edit a step that has shipped: add a new one. A library that has applied a step this
+Twinlens does not know was written by a newer version and is refused (store.py).
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+MIGRATION_SET = "twinlens"
+migrations = Migrations(MIGRATION_SET)
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    """Photos by path, facts and codes by content, the library's roots and settings."""
+    db["contents"].create(
+        {
+            "hash": str,
+            "width": int,
+            "height": int,
+            "format": str,
+            "camera": str,
+            "taken_at": str,
+        },
+        pk="hash",
+    )
+    db["photos"].create(
+        {
+            "id": int,
+            "path": str,
+            "size": int,
+            "mtime_ns": int,
+            "hash": str,
+            "status": str,  # indexed | error
+            "reason": str,  # errors.DecodeReason value when status is error
+            "detail": str,
+            "updated_at": float,
+        },
+        pk="id",
+        not_null={"path", "status"},
+    )
+    db["photos"].create_index(["path"], unique=True)
+    db["photos"].create_index(["hash"])
+    db["photos"].create_index(["status"])
+    db["codes"].create(
+        {"hash": str, "model": str, "code": bytes},
+        pk=("hash", "model"),
+    )
+    db["roots"].create({"path": str, "added_at": float}, pk="path")
+    db["settings"].create({"key": str, "value": str}, pk="key")
+
+
+def known_names() -> set[str]:
+    """Names of every migration this version knows."""
+    return {migration.name for migration in migrations._migrations}

@@ -1,0 +1,147 @@
+"""The command line's contract: JSON shapes, exit codes, clear one-line messages."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.conftest import make_photo
+from twinlens.engine.cli import main
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    folder = tmp_path / "my photos ü"
+    folder.mkdir()
+    for index in range(5):
+        make_photo(folder / f"p{index}.jpg", seed=index)
+    shutil.copyfile(folder / "p0.jpg", folder / "p0 copy.jpg")
+    with Image.open(folder / "p1.jpg") as image:
+        image.resize((160, 120)).save(folder / "p1_small.png")
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 50)
+    return folder
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_dupes_json_contract(tiny_model: Path, photos: Path, library_path: Path, capsys) -> None:
+    code, out, _ = _run(capsys, "dupes", str(photos), "--library", str(library_path), "--json")
+    assert code == 0
+    payload = json.loads(out)
+    assert set(payload) == {"groups", "errors"}
+    by_tier = {g["tier"]: g for g in payload["groups"]}
+    assert set(by_tier) == {"exact", "same_photo"}
+    for group in payload["groups"]:
+        assert group["paths"][0] == group["keeper"]
+        assert len(group["distances"]) == len(group["paths"])
+        assert all(Path(p).is_absolute() for p in group["paths"])
+    assert sorted(Path(p).name for p in by_tier["exact"]["paths"]) == ["p0 copy.jpg", "p0.jpg"]
+    assert by_tier["same_photo"]["keeper"].endswith("p1.jpg")  # the larger one is kept
+    assert payload["errors"] == [
+        {
+            "path": str(photos / "broken.jpg"),
+            "reason": "corrupt",
+            "detail": payload["errors"][0]["detail"],
+        }
+    ]
+
+
+def test_scan_then_info_json(tiny_model: Path, photos: Path, library_path: Path, capsys) -> None:
+    code, _, err = _run(capsys, "scan", str(photos), "--library", str(library_path))
+    assert code == 0
+    assert "8 found" in err
+    assert "corrupt" in err
+    code, out, _ = _run(capsys, "info", "--library", str(library_path), "--json")
+    info = json.loads(out)
+    assert info["photos"] == 8
+    assert info["indexed"] == 7
+    assert info["errors"] == {"corrupt": 1}
+    assert info["model"] == "tiny-test@1"
+
+
+def test_similar_json_nearest_first(
+    tiny_model: Path, photos: Path, library_path: Path, capsys
+) -> None:
+    _run(capsys, "scan", str(photos), "--library", str(library_path))
+    query = photos.parent / "query.jpg"
+    with Image.open(photos / "p3.jpg") as image:
+        image.resize((200, 150)).save(query, quality=70)
+    code, out, _ = _run(
+        capsys, "similar", str(query), "--library", str(library_path), "--top", "3", "--json"
+    )
+    assert code == 0
+    results = json.loads(out)["results"]
+    assert len(results) == 3
+    assert results[0]["path"] == str(photos / "p3.jpg")
+    assert [r["distance"] for r in results] == sorted(r["distance"] for r in results)
+
+
+def test_encode_json_without_a_library(
+    tiny_model: Path, photos: Path, tmp_path: Path, capsys
+) -> None:
+    code, out, _ = _run(capsys, "encode", str(photos), "--json")
+    assert code == 0
+    payload = json.loads(out)
+    assert len(payload["codes"]) == 7
+    assert {c["bits"] for c in payload["codes"]} == {64}
+    assert all(len(c["code"]) == 16 for c in payload["codes"])
+    copies = {c["code"] for c in payload["codes"] if Path(c["path"]).name.startswith("p0")}
+    assert len(copies) == 1
+    assert payload["errors"][0]["reason"] == "corrupt"
+    assert not (tmp_path / "default.twinlens").exists()
+
+
+def test_missing_path_is_one_clear_line(tiny_model: Path, tmp_path: Path, capsys) -> None:
+    code, out, err = _run(capsys, "scan", str(tmp_path / "nowhere"))
+    assert code == 2
+    assert out == ""
+    assert err.strip() == f"twinlens: {tmp_path / 'nowhere'}: no such file or folder"
+
+
+def test_library_that_is_not_a_database(
+    tiny_model: Path, photos: Path, tmp_path: Path, capsys
+) -> None:
+    bogus = tmp_path / "bogus.twinlens"
+    bogus.write_text("hello")
+    code, _, err = _run(capsys, "dupes", str(photos), "--library", str(bogus))
+    assert code == 2
+    assert "not a Twinlens library" in err
+    assert len(err.strip().splitlines()) == 1
+    assert bogus.read_text() == "hello"
+
+
+def test_library_from_a_newer_version(tiny_model: Path, library_path: Path, capsys) -> None:
+    from twinlens.engine.store import Store
+
+    store = Store(library_path)
+    store.db["_sqlite_migrations"].insert(
+        {"migration_set": "twinlens", "name": "m999_future", "applied_at": "2030"}
+    )
+    store.close()
+    code, _, err = _run(capsys, "info", "--library", str(library_path))
+    assert code == 2
+    assert "newer Twinlens" in err
+
+
+def test_headless_commands_never_import_qt_or_torch(
+    tiny_model: Path, photos: Path, tmp_path: Path
+) -> None:
+    script = (
+        "import sys\n"
+        "from twinlens.engine.cli import main\n"
+        f"main(['dupes', {str(photos)!r}, '--library', {str(tmp_path / 'l.twinlens')!r}, '--json'])\n"
+        "bad = [m for m in ('torch', 'PySide6', 'timm', 'twinlens.training') if m in sys.modules]\n"
+        "sys.exit(f'imported {bad}' if bad else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

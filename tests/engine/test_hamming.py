@@ -1,0 +1,100 @@
+"""Hamming search against a plain numpy reference (unpackbits of the XOR).
+
+Conventions under test: a radius is inclusive (``distance <= r``); top-k ties go to the smaller
+row index; any code length works, multiple of 64 or not. The data plants near-duplicates so
+that a search that returns nothing, or everything, cannot pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from twinlens.engine import codes, hamming
+
+
+def _dataset(n: int, bits: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    raw = rng.integers(0, 2, (n, bits), dtype=np.uint8)
+    # Plant near-duplicates: every 5th row is a copy of its predecessor with 0-3 bits flipped.
+    for row in range(1, n, 5):
+        raw[row] = raw[row - 1]
+        flips = rng.choice(bits, size=rng.integers(0, 4), replace=False)
+        raw[row, flips] ^= 1
+    return raw, codes.pack_bits(raw)
+
+
+def _reference(raw: np.ndarray) -> np.ndarray:
+    return (raw[:, None, :] != raw[None, :, :]).sum(axis=2)
+
+
+@pytest.mark.parametrize("bits", [16, 64, 100, 128])
+def test_distances_match_reference(bits: int) -> None:
+    raw, packed = _dataset(300, bits, seed=bits)
+    ref = _reference(raw)
+    for query in (0, 1, 77):
+        assert np.array_equal(hamming.distances(packed, packed[query]), ref[query])
+
+
+@pytest.mark.parametrize("bits", [16, 64, 100])
+@pytest.mark.parametrize("k", [1, 10, 299, 1000])
+def test_top_k_matches_reference_with_ties_by_index(bits: int, k: int) -> None:
+    raw, packed = _dataset(299, bits, seed=k)
+    ref = _reference(raw)
+    index = hamming.CodeIndex(packed)
+    for query in range(0, 299, 37):
+        expected = np.lexsort((np.arange(299), ref[query]))[:k]
+        got, dist = index.top_k(packed[query], k)
+        assert np.array_equal(got, expected)
+        assert np.array_equal(dist, ref[query][expected])
+
+
+def test_top_k_ties_are_broken_by_index() -> None:
+    packed = codes.pack_bits(np.zeros((6, 64), dtype=np.uint8))
+    got, dist = hamming.top_k(packed, packed[3], 4)
+    assert got.tolist() == [0, 1, 2, 3]
+    assert dist.tolist() == [0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("radius", [0, 1, 3, 8])
+def test_radius_is_inclusive_and_agrees_with_top_k(radius: int) -> None:
+    raw, packed = _dataset(400, 64, seed=radius)
+    ref = _reference(raw)
+    for query in (0, 5, 123):
+        got, dist = hamming.within_radius(packed, packed[query], radius)
+        expected = np.flatnonzero(ref[query] <= radius)
+        assert sorted(got.tolist()) == expected.tolist()
+        assert (dist <= radius).all()
+        top, _ = hamming.top_k(packed, packed[query], len(expected))
+        assert sorted(top.tolist()) == expected.tolist()
+
+
+@pytest.mark.parametrize("bits", [16, 64, 100, 128])
+@pytest.mark.parametrize("radius", [0, 1, 2, 4, 7])
+def test_all_pairs_matches_reference(bits: int, radius: int) -> None:
+    raw, packed = _dataset(500, bits, seed=bits * 10 + radius)
+    ref = _reference(raw)
+    left, right = np.nonzero(np.triu(ref <= radius, k=1))
+    pairs = hamming.all_pairs(packed, bits, radius)
+    assert len(left) > 0
+    assert set(zip(pairs.left.tolist(), pairs.right.tolist(), strict=True)) == set(
+        zip(left.tolist(), right.tolist(), strict=True)
+    )
+    assert np.array_equal(pairs.distance, ref[pairs.left, pairs.right])
+    assert (pairs.left < pairs.right).all()
+
+
+def test_empty_library() -> None:
+    empty = np.zeros((0, 1), dtype=np.uint64)
+    query = np.zeros(1, dtype=np.uint64)
+    assert hamming.top_k(empty, query, 10)[0].shape == (0,)
+    assert hamming.within_radius(empty, query, 5)[0].shape == (0,)
+    assert len(hamming.all_pairs(empty, 64, 4)) == 0
+    one = np.ones((1, 1), dtype=np.uint64)
+    assert len(hamming.all_pairs(one, 64, 4)) == 0
+
+
+def test_query_of_wrong_length_is_refused() -> None:
+    packed = codes.pack_bits(np.zeros((3, 128), dtype=np.uint8))
+    with pytest.raises(ValueError, match="words"):
+        hamming.top_k(packed, np.zeros(1, dtype=np.uint64), 1)
