@@ -6,5 +6,5 @@ cd "$(dirname "$0")"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test,training]"
-.venv/bin/ruff check engine desktop training tests benchmarks resources
+.venv/bin/ruff check engine desktop training tests benchmarks resources packaging
 .venv/bin/python -m pytest "$@"

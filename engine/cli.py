@@ -38,13 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="twinlens: %(message)s")
     if args.command is None:
-        print(
-            "The Twinlens desktop app is not part of this build yet.\n"
-            "Headless commands: twinlens scan PATH | dupes [PATH] | similar IMAGE | info | encode"
-            " PATH\nSee twinlens --help.",
-            file=sys.stderr,
-        )
-        return EXIT_OK
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
     try:
         return int(args.handler(args))
     except TwinlensError as exc:

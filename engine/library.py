@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from .codes import from_blobs, words_for
 from .decode import decode_photo
@@ -218,17 +219,28 @@ class Library:
         return groups
 
     def similar(self, image: Path, top: int = 10) -> list[Match]:
-        """The ``top`` nearest library photos to any image file, nearest first."""
+        """The ``top`` nearest library photos to any image file (not itself), nearest first."""
         image = Path(image).resolve()
-        query = self.encode_files([image])
-        first = next(query)
+        first = next(self.encode_files([image]))
         if first.error is not None:
             raise first.error
         assert first.code is not None
+        return self.nearest(first.code, top, exclude=str(image))
+
+    def similar_to_image(self, image: Image.Image, top: int = 10) -> list[Match]:
+        """The ``top`` nearest library photos to an image already in memory (pasted, dropped)."""
+        meta = self.encoder.meta
+        pixels = to_array(image.convert("RGB"), meta.preprocess)
+        code = self.encoder.encode_array(pixels[np.newaxis]).codes[0]
+        return self.nearest(code, top)
+
+    def nearest(self, code: np.ndarray, top: int, exclude: str | None = None) -> list[Match]:
+        """The ``top`` library photos nearest to a packed code, ties by library order."""
         rows = self.store.indexed_codes(self.encoder.meta.key)
-        rows = [r for r in rows if r[1] != str(image)]
+        if exclude is not None:
+            rows = [r for r in rows if r[1] != exclude]
         codes = from_blobs([r[3] for r in rows], words_for(self.encoder.meta.bits))
-        indices, dists = CodeIndex(codes).top_k(first.code, top)
+        indices, dists = CodeIndex(codes).top_k(code, top)
         return [Match(rows[i][1], int(d)) for i, d in zip(indices, dists, strict=True)]
 
     def encode_files(self, paths: Iterable[Path]) -> Iterator[EncodedFile]:
