@@ -92,6 +92,18 @@ def _parser() -> argparse.ArgumentParser:
     library_option(info)
     info.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
+    trash = command(
+        "trash", "Move duplicate photos to the system trash (never the last copy).", _cmd_trash
+    )
+    trash.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    library_option(trash)
+
+    undo = command("undo", "Restore the files of the last removal.", _cmd_undo)
+    library_option(undo)
+
+    watch = command("watch", "Follow the library's folders and index changes.", _cmd_watch)
+    library_option(watch)
+
     encode = command("encode", "Print the code of each image (no library).", _cmd_encode)
     encode.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     encode.add_argument("--json", action="store_true", help="one JSON object on stdout")
@@ -157,6 +169,45 @@ def _cmd_info(args: argparse.Namespace) -> int:
             print(f"Folder:   {root}")
         for reason, count in info.errors.items():
             print(f"Errors:   {count} {reason}")
+    return EXIT_OK
+
+
+def _cmd_trash(args: argparse.Namespace) -> int:
+    with _open(args) as library:
+        receipt = library.trash(args.paths)
+        for path in receipt.moved:
+            print(f"moved to the trash: {path}")
+        print("twinlens undo restores them.", file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_undo(args: argparse.Namespace) -> int:
+    with _open(args) as library:
+        for path in library.undo():
+            print(f"restored: {path}")
+    return EXIT_OK
+
+
+def _cmd_watch(args: argparse.Namespace) -> int:
+    import threading
+
+    with _open(args) as library:
+        if not library.roots():
+            raise TwinlensError("the library has no folders yet: twinlens scan PATH first")
+        stop = threading.Event()
+
+        def report(change: Any) -> None:
+            for line in change.describe():
+                print(line, flush=True)
+
+        watcher = library.watch(report)
+        print("Watching " + ", ".join(map(str, library.roots())) + " (Ctrl+C stops)", flush=True)
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            watcher.stop()
     return EXIT_OK
 
 

@@ -47,3 +47,19 @@ class LibraryError(TwinlensError):
 
 class LibraryTooNew(LibraryError):
     """The library was written by a newer Twinlens; opening it could damage it."""
+
+
+class TrashRefused(TwinlensError):
+    """A removal was refused before anything moved: ``paths`` are the files it concerned."""
+
+    def __init__(self, message: str, paths: list[str]) -> None:
+        self.paths = paths
+        super().__init__(message)
+
+
+class NothingToUndo(TwinlensError):
+    """There is no removal left to undo."""
+
+
+class UndoFailed(TwinlensError):
+    """A removal could not be undone (the file left the trash, or the platform cannot say where)."""

@@ -69,9 +69,7 @@ def walk_photos(
                 if not is_photo_name(path) or name.startswith("._"):
                     continue
                 try:
-                    if path.is_symlink() and not path.exists():
-                        continue
-                    yield stat_file(path)
+                    yield stat_file(path)  # follows links: a loop or a dangling one raises
                 except OSError as exc:
                     if on_error is not None:
                         on_error(path, exc)

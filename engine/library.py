@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +36,15 @@ from .preprocess import to_array
 from .progress import CancelToken, Progress
 from .scanner import Scanner, ScanSummary
 from .store import Store
+from .trash import (
+    TrashReceipt,
+    check_removal,
+    last_step,
+    move_to_trash,
+    recover_pending,
+    undo_last,
+)
+from .watcher import LibraryChange, Watcher
 
 LIBRARY_ENV = "TWINLENS_LIBRARY"
 
@@ -91,6 +100,7 @@ class Library:
         self.store = Store(self.path)
         self._model_path = model_path
         self._encoder: Encoder | None = None
+        recover_pending(self.store)
 
     def __enter__(self) -> Library:
         return self
@@ -193,7 +203,8 @@ class Library:
         grouped_paths = {m.path for g in groups for m in g.members}
         # Byte copies inside a code group are shown there; lone byte copies get the exact tier.
         exact = [g for g in exact_groups(candidates) if g.keeper not in grouped_paths]
-        result = exact + groups
+        dismissed = self.store.dismissed()
+        result = [g for g in exact + groups if not _is_dismissed(g, candidates, dismissed)]
         if include_similar:
             result += self._similar_groups(candidates, codes, set(keepers), grouped_paths)
         return result
@@ -242,6 +253,36 @@ class Library:
         codes = from_blobs([r[3] for r in rows], words_for(self.encoder.meta.bits))
         indices, dists = CodeIndex(codes).top_k(code, top)
         return [Match(rows[i][1], int(d)) for i, d in zip(indices, dists, strict=True)]
+
+    def watch(self, on_change: Callable[[LibraryChange], None], settle: float = 1.0) -> Watcher:
+        """Reconcile with the disk, then follow the roots until ``Watcher.stop()``.
+
+        ``on_change`` is called from the watcher's thread after each synced batch.
+        """
+        scanner = Scanner(self.store, self.encoder)
+        return Watcher(self.store, scanner, self.roots(), on_change, settle).start()
+
+    # -- removal and review --------------------------------------------------------------
+
+    def trash(self, paths: Iterable[Path | str]) -> TrashReceipt:
+        """Move duplicates to the system trash, refusing unsafe removals (see engine/trash.py)."""
+        wanted = [str(Path(p).expanduser().resolve()) for p in paths]
+        check_removal(self.store, wanted, self.roots(), self.duplicate_groups())
+        return move_to_trash(self.store, wanted)
+
+    def undo(self) -> list[str]:
+        """Restore the last removal step; returns the restored paths."""
+        return undo_last(self.store)
+
+    def can_undo(self) -> bool:
+        return last_step(self.store) is not None
+
+    def dismiss_group(self, paths: Iterable[Path | str]) -> None:
+        """Remember that these photos are not duplicates, so their group does not come back."""
+        rows = [self.store.photo_by_path(str(Path(p).resolve())) for p in paths]
+        hashes = sorted({r.hash for r in rows if r is not None and r.hash})
+        if len(hashes) > 1:
+            self.store.dismiss(hashes)
 
     def encode_files(self, paths: Iterable[Path]) -> Iterator[EncodedFile]:
         """Codes of image files (folders are walked), in batches, without touching the library."""
@@ -292,6 +333,17 @@ def encode_files(encoder: Encoder, paths: Iterable[Path], batch: int = 32) -> It
                     yield EncodedFile(str(path.resolve()), None, item)
                 else:
                     yield EncodedFile(str(path.resolve()), next(codes), None)
+
+
+def _is_dismissed(
+    group: DuplicateGroup, candidates: list[Candidate], dismissed: list[frozenset[str]]
+) -> bool:
+    """A group the user marked "not a duplicate" stays hidden while it holds nothing new."""
+    if not dismissed:
+        return False
+    by_path = {p: c.hash for c in candidates for p in c.paths}
+    hashes = {by_path[m.path] for m in group.members}
+    return any(hashes <= marked for marked in dismissed)
 
 
 def _is_under(path: str, prefix: str) -> bool:

@@ -55,3 +55,25 @@ def m001_initial(db: Database) -> None:
 def known_names() -> set[str]:
     """Names of every migration this version knows."""
     return {migration.name for migration in migrations._migrations}
+
+
+@migrations()
+def m002_trash_journal_and_dismissals(db: Database) -> None:
+    """Undo journal for removals (survives restarts) and remembered "not a duplicate" groups."""
+    db["trash_steps"].create({"id": int, "created_at": float, "undone_at": float}, pk="id")
+    db["trash_items"].create(
+        {
+            "id": int,
+            "step": int,
+            "path": str,
+            "hash": str,
+            "size": int,
+            "mtime_ns": int,
+            "location": str,  # where the file is in the system trash, to restore it
+            "state": str,  # pending | trashed | restored
+        },
+        pk="id",
+        foreign_keys=[("step", "trash_steps", "id")],
+    )
+    db["trash_items"].create_index(["step"])
+    db["dismissed"].create({"hashes": str, "created_at": float}, pk="hashes")

@@ -7,6 +7,7 @@ written in one transaction, so a killed scan resumes without re-encoding finishe
 
 from __future__ import annotations
 
+import errno
 import os
 from collections import deque
 from collections.abc import Generator, Iterable
@@ -83,17 +84,18 @@ class Scanner:
         summary = ScanSummary()
         progress = Progress("listing")
         todo: list[FileStat] = []
+        coded = self.store.hashes_with_code(self.encoder.meta.key)
         for root in roots:
             if not root.exists():
                 summary.missing_roots.append(str(root))
                 continue
-            yield from self._list_root(root, todo, summary, progress, cancel)
+            yield from self._list_root(root, todo, summary, progress, cancel, coded)
             if cancel.cancelled:
                 summary.cancelled = True
                 return summary
         progress = Progress("indexing", total=len(todo))
         yield progress
-        yield from self._index(todo, summary, progress, cancel)
+        yield from self._index(todo, summary, progress, cancel, coded)
         summary.errors = [
             ScanError(r.path, r.reason or "", r.detail or "") for r in self.store.error_photos()
         ]
@@ -106,14 +108,16 @@ class Scanner:
         summary: ScanSummary,
         progress: Progress,
         cancel: CancelToken,
+        coded: set[str],
     ) -> Generator[Progress, None, None]:
         known = self.store.photos_under(root)
-        coded = self.store.hashes_with_code(self.encoder.meta.key)
         seen: set[str] = set()
         unreadable: list[tuple[str, int, int, str, str]] = []
 
         def on_error(path: Path, exc: OSError) -> None:
-            unreadable.append((str(path), 0, 0, DecodeReason.UNREADABLE.value, str(exc)))
+            reason, detail = _listing_failure(path, exc)
+            unreadable.append((str(path), 0, 0, reason.value, detail))
+            seen.add(str(path))
 
         for stat in walk_photos([root], on_error):
             key = str(stat.path)
@@ -140,8 +144,8 @@ class Scanner:
         summary: ScanSummary,
         progress: Progress,
         cancel: CancelToken,
+        coded: set[str],
     ) -> Generator[Progress, None, None]:
-        coded = self.store.hashes_with_code(self.encoder.meta.key)
         window = self.batch_size * 2
         pending: deque[Future[_Prepared]] = deque()
         batch: list[_Prepared] = []
@@ -218,6 +222,19 @@ class Scanner:
         coded.update(h for h, _, _ in codes)
         summary.encoded += len(codes)
         summary.reused += len(ok) - len(codes)
+
+
+def _listing_failure(path: Path, exc: OSError) -> tuple[DecodeReason, str]:
+    """Why a file seen in a folder listing could not even be looked at."""
+    if exc.errno == errno.ELOOP:
+        return DecodeReason.UNREADABLE, "symbolic link loop"
+    if isinstance(exc, FileNotFoundError):
+        if path.is_symlink():
+            return DecodeReason.VANISHED, "broken symbolic link: its target is missing"
+        return DecodeReason.VANISHED, "deleted while the folder was listed"
+    if isinstance(exc, PermissionError):
+        return DecodeReason.UNREADABLE, "permission denied"
+    return DecodeReason.UNREADABLE, str(exc)
 
 
 def _unchanged(row: PhotoRow | None, stat: FileStat, coded: set[str]) -> bool:

@@ -50,19 +50,40 @@ class ContentFacts:
 
 
 class Store:
-    """Typed access to one library file. Reads from any thread; writes serialised by a lock."""
+    """Typed access to one library file, from any thread.
+
+    Each thread gets its own SQLite connection (a connection must not be shared: sqlite-utils
+    wraps queries in savepoints), WAL lets readers run beside the writer, and writes are
+    serialised by one lock so the CLI, the watcher and the app never interleave transactions.
+    """
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._lock = threading.RLock()
-        self.db = _connect(self.path)
+        self._local = threading.local()
+        self._connections: list[Database] = []
+        self.db  # noqa: B018 - open now, so a bad library fails here and not later
         self._migrate()
+
+    @property
+    def db(self) -> Database:
+        """This thread's connection to the library."""
+        db: Database | None = getattr(self._local, "db", None)
+        if db is None:
+            db = _connect(self.path)
+            self._local.db = db
+            with self._lock:
+                self._connections.append(db)
+        return db
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:
         with self._lock:
-            self.db.close()
+            for db in self._connections:
+                db.close()
+            self._connections.clear()
+            self._local = threading.local()
 
     def _migrate(self) -> None:
         applied = {m.name for m in migrations.applied(self.db)}
@@ -234,6 +255,15 @@ class Store:
             ).fetchall()
         )
         return {"photos": photos, "indexed": coded, "errors": reasons}
+
+    def dismiss(self, hashes: list[str]) -> None:
+        with self.writing() as db:
+            db["dismissed"].upsert(
+                {"hashes": ",".join(hashes), "created_at": time.time()}, pk="hashes"
+            )
+
+    def dismissed(self) -> list[frozenset[str]]:
+        return [frozenset(r[0].split(",")) for r in self.db.execute("select hashes from dismissed")]
 
     def integrity_ok(self) -> bool:
         return self.db.execute("pragma integrity_check").fetchone()[0] == "ok"

@@ -86,3 +86,17 @@ def write_png_bomb(path: Path, width: int, height: int) -> Path:
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
     )
     return path
+
+
+@pytest.fixture
+def system_trash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the freedesktop trash at a temporary folder: tests never touch the real trash."""
+    import send2trash.plat_other as other
+
+    data_home = tmp_path / "xdg-data"
+    data_home.mkdir()
+    monkeypatch.setenv("XDG_DATA_HOME", str(data_home))
+    monkeypatch.setattr(other, "XDG_DATA_HOME", os.fsencode(data_home))
+    monkeypatch.setattr(other, "HOMETRASH_B", os.fsencode(data_home / "Trash"))
+    monkeypatch.setattr(other, "HOMETRASH", str(data_home / "Trash"))
+    return data_home / "Trash"

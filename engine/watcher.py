@@ -1,0 +1,317 @@
+"""Keeps a library in sync with its folders while they change (watchdog events).
+
+Events only mark paths as dirty. A worker thread waits until a path has been quiet for
+``settle`` seconds and its size and time stopped changing (a photo still being copied is not
+read), then indexes, forgets or re-lists it in batches through the same Scanner a scan uses, so
+a burst of 10,000 files is handled like a scan of their folders. On start it first reconciles
+the library with the disk. A root that disappears (an unplugged drive) keeps its records and is
+picked up again when it comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+
+from .files import is_photo_name
+from .scanner import Scanner, ScanSummary
+from .store import PhotoRow, Store
+
+log = logging.getLogger(__name__)
+
+_FOLDER_BATCH = 20  # this many dirty files in one folder: list the folder instead
+_RETRY_RECENT_S = 30.0  # a file written this recently that fails to decode is retried
+
+
+@dataclass
+class LibraryChange:
+    """What one round of syncing did, for the UI or the ``watch`` command to show."""
+
+    indexed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    reconciled: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.indexed or self.removed or self.errors or self.reconciled)
+
+    def describe(self) -> list[str]:
+        lines = ["reconciled the library with the disk"] if self.reconciled else []
+        lines += [f"indexed  {p}" for p in self.indexed]
+        lines += [f"removed  {p}" for p in self.removed]
+        lines += [f"error    {p}: {reason}" for p, reason in self.errors]
+        return lines
+
+
+@dataclass
+class _Dirty:
+    first: float
+    last: float
+    stat: tuple[int, int] | None = None
+
+
+class Watcher:
+    """Follows a library's roots until ``stop()``; calls ``on_change`` from its own thread."""
+
+    def __init__(
+        self,
+        store: Store,
+        scanner: Scanner,
+        roots: Iterable[Path],
+        on_change: Callable[[LibraryChange], None],
+        settle: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.scanner = scanner
+        self.roots = [Path(r) for r in roots]
+        self.on_change = on_change
+        self.settle = settle
+        self._dirty: dict[str, _Dirty] = {}
+        self._lock = threading.Condition()
+        self._stop = threading.Event()
+        self._busy = False
+        self._watched: set[Path] = set()
+        self._observer = None
+        self._thread = threading.Thread(target=self._run, name="twinlens-watch", daemon=True)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> Watcher:
+        from watchdog.observers import Observer
+
+        self._observer = Observer()
+        self._observer.daemon = True
+        self._schedule_present_roots()
+        self._observer.start()
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop following events; waits for the batch in progress to be written."""
+        self._stop.set()
+        with self._lock:
+            self._lock.notify_all()
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout)
+        self._thread.join(timeout)
+
+    def wait_until_idle(self, timeout: float = 30.0) -> bool:
+        """Block until nothing is dirty or being processed (tests and scripts)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self._dirty or self._busy or not self._started:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._lock.wait(min(left, 0.1))
+        return True
+
+    _started = False
+
+    # -- events ----------------------------------------------------------------------------
+
+    def saw(self, path: Path | str) -> bool:
+        """Whether an event for ``path`` has arrived and not been synced yet."""
+        with self._lock:
+            return str(path) in self._dirty
+
+    def mark_dirty(self, path: str) -> None:
+        """Called from watchdog's thread for every created, changed, moved or deleted path."""
+        now = time.monotonic()
+        with self._lock:
+            entry = self._dirty.get(path)
+            if entry is None:
+                self._dirty[path] = _Dirty(now, now)
+            else:
+                entry.last = now
+            self._lock.notify_all()
+
+    def _schedule_present_roots(self) -> None:
+        assert self._observer is not None
+        handler = _Handler(self)
+        for root in self.roots:
+            if root in self._watched or not root.is_dir():
+                continue
+            self._observer.schedule(handler, str(root), recursive=True)
+            self._watched.add(root)
+
+    # -- worker ----------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        self._reconcile(self.roots, first=True)
+        with self._lock:
+            self._started = True
+            self._lock.notify_all()
+        next_root_check = time.monotonic() + 5.0
+        while not self._stop.is_set():
+            ready = self._take_ready()
+            if ready:
+                self._process(ready)
+            elif time.monotonic() > next_root_check:
+                self._check_returning_roots()
+                next_root_check = time.monotonic() + 5.0
+            else:
+                with self._lock:
+                    self._lock.wait(min(0.25, self.settle / 2))
+
+    def _take_ready(self) -> list[str]:
+        """Paths quiet for ``settle`` seconds whose size and time did not move meanwhile."""
+        now = time.monotonic()
+        ready = []
+        with self._lock:
+            for path, entry in list(self._dirty.items()):
+                if now - entry.last < self.settle:
+                    continue
+                stat = _quick_stat(path)
+                if stat is not None and stat != entry.stat:
+                    entry.stat, entry.last = stat, now  # still growing: look again later
+                    continue
+                ready.append(path)
+                del self._dirty[path]
+            self._busy = bool(ready)
+        return ready
+
+    def _process(self, paths: list[str]) -> None:
+        try:
+            change = self._sync(paths)
+            if change:
+                self.on_change(change)
+        except Exception:  # the watcher must survive anything one batch throws
+            log.exception("could not sync %d changed paths", len(paths))
+        finally:
+            with self._lock:
+                self._busy = False
+                self._lock.notify_all()
+
+    def _sync(self, paths: list[str]) -> LibraryChange:
+        change = LibraryChange()
+        gone = [p for p in paths if not os.path.lexists(p)]
+        present = [Path(p) for p in paths if os.path.lexists(p)]
+        change.removed = self._forget(gone)
+        targets = _collapse(present)
+        if targets:
+            before = self._rows_under(targets)
+            _run_scan(self.scanner, targets)
+            after = self._rows_under(targets)
+            change.removed += [p for p in before if p not in after]
+            for path, row in after.items():
+                if row.status == "indexed" and before.get(path) != row:
+                    change.indexed.append(path)
+                elif row.status == "error" and _recently_written(path):
+                    self.mark_dirty(path)  # probably still being copied: try again later
+                elif row.status == "error" and before.get(path) != row:
+                    change.errors.append((path, row.reason or ""))
+        return change
+
+    def _rows_under(self, targets: list[Path]) -> dict[str, PhotoRow]:
+        rows: dict[str, PhotoRow] = {}
+        for target in targets:
+            rows.update(self.store.photos_under(target))
+        return rows
+
+    def _forget(self, gone: list[str]) -> list[str]:
+        """Drop records of deleted files and folders, never those of a vanished root."""
+        removed: list[str] = []
+        for path in gone:
+            if not self._root_present(path):
+                continue
+            rows = self.store.photos_under(Path(path))
+            removed += list(rows)
+            self.store.forget_paths(list(rows))
+        return removed
+
+    def _root_present(self, path: str) -> bool:
+        for root in self.roots:
+            if _is_under(path, root):
+                return root.is_dir()
+        return True
+
+    def _reconcile(self, roots: list[Path], first: bool = False) -> None:
+        present = [r for r in roots if r.is_dir()]
+        if not present:
+            return
+        summary = _run_scan(self.scanner, present)
+        change = LibraryChange(reconciled=True)
+        change.errors = [(e.path, e.reason) for e in summary.errors if first]
+        self.on_change(change)
+
+    def _check_returning_roots(self) -> None:
+        back = [r for r in self.roots if r not in self._watched and r.is_dir()]
+        if back:
+            self._schedule_present_roots()
+            self._reconcile(back)
+
+
+class _Handler(FileSystemEventHandler):
+    """Turns every watchdog event into dirty paths (both ends of a move)."""
+
+    def __init__(self, watcher: Watcher) -> None:
+        super().__init__()
+        self.watcher = watcher
+
+    def dispatch(self, event: FileSystemEvent) -> None:
+        kind = getattr(event, "event_type", "")
+        if kind in ("opened", "closed_no_write"):
+            return
+        for attr in ("src_path", "dest_path"):
+            path = os.fsdecode(getattr(event, attr, "") or "")
+            if path and (getattr(event, "is_directory", False) or is_photo_name(path)):
+                self.watcher.mark_dirty(path)
+            elif path and kind in ("deleted", "moved") and not Path(path).suffix:
+                self.watcher.mark_dirty(path)  # a folder may be reported as a plain delete
+
+
+def _run_scan(scanner: Scanner, targets: list[Path]) -> ScanSummary:
+    generator = scanner.scan(targets)
+    while True:
+        try:
+            next(generator)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+
+
+def _collapse(paths: list[Path]) -> list[Path]:
+    """Dirty files, or their folder when many changed in one (a burst is listed, not probed)."""
+    by_folder: dict[Path, list[Path]] = defaultdict(list)
+    folders = [p for p in paths if p.is_dir()]
+    for path in paths:
+        if not path.is_dir():
+            by_folder[path.parent].append(path)
+    targets = list(folders)
+    for folder, files in by_folder.items():
+        if any(_is_under(str(folder), f) for f in folders):
+            continue
+        targets += [folder] if len(files) >= _FOLDER_BATCH else files
+    return targets
+
+
+def _quick_stat(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns)
+
+
+def _recently_written(path: str) -> bool:
+    try:
+        return time.time() - os.stat(path).st_mtime < _RETRY_RECENT_S
+    except OSError:
+        return False
+
+
+def _is_under(path: str, root: Path) -> bool:
+    try:
+        Path(path).relative_to(root)
+    except ValueError:
+        return False
+    return True

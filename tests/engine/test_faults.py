@@ -1,0 +1,144 @@
+"""Crash safety and faults: kill -9 mid-scan, read-only and old libraries, odd files on disk."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_photo
+from twinlens.engine.errors import LibraryError
+from twinlens.engine.library import Library
+from twinlens.engine.migrations import migrations
+from twinlens.engine.store import Store
+
+
+def _indexed_rows(path: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as conn:
+            return conn.execute("select count(*) from photos where status='indexed'").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+def test_scan_killed_with_sigkill_resumes_without_reencoding(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    total = 400
+    for index in range(total):
+        make_photo(folder / f"p{index:03d}.jpg", seed=index, size=(900, 700))
+    library_path = tmp_path / "crash.twinlens"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "twinlens.engine.cli",
+            "scan",
+            str(folder),
+            "--library",
+            str(library_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while _indexed_rows(library_path) < 64:
+        assert process.poll() is None, "the scan ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done = _indexed_rows(library_path)
+    assert 64 <= done < total
+    with Library(library_path) as library:
+        assert library.store.integrity_ok()
+        summary = library.run_scan()
+        assert summary.unchanged >= done
+        assert summary.encoded == total - summary.unchanged
+        assert library.info().indexed == total
+
+
+def test_backup_is_taken_before_a_schema_migration(tmp_path: Path) -> None:
+    path = tmp_path / "old.twinlens"
+    store = Store.__new__(Store)  # an old library: only the first schema step applied
+    from sqlite_utils import Database
+
+    db = Database(path)
+    migrations.apply(db, stop_before="m002_trash_journal_and_dismissals")
+    db.close()
+    del store
+    Store(path).close()
+    backups = list(tmp_path.glob("old.twinlens.before-m002*.bak"))
+    assert len(backups) == 1
+    with sqlite3.connect(backups[0]) as conn:
+        names = {r[0] for r in conn.execute("select name from _sqlite_migrations")}
+    assert names == {"m001_initial"}
+
+
+def test_read_only_library_gives_a_clear_message(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "ro.twinlens"
+    Store(path).close()
+    real_connect = sqlite3.connect
+
+    def read_only(*args, **kwargs):
+        conn = real_connect(*args, **kwargs)
+        conn.execute("pragma query_only = 1")
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", read_only)
+    monkeypatch.setattr("twinlens.engine.store.sqlite3.connect", read_only)
+    before = path.read_bytes()
+    with pytest.raises(LibraryError, match="read-only|cannot"):
+        lib = Store(path)
+        lib.set_setting("x", "y")
+    assert path.read_bytes() == before
+
+
+def test_symlink_loop_and_broken_link_are_recorded(tiny_model: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "links"
+    folder.mkdir()
+    make_photo(folder / "real.jpg", seed=1)
+    (folder / "loop_a.jpg").symlink_to(folder / "loop_b.jpg")
+    (folder / "loop_b.jpg").symlink_to(folder / "loop_a.jpg")
+    (folder / "dangling.jpg").symlink_to(folder / "missing.jpg")
+    (folder / "sub").mkdir()
+    (folder / "sub" / "back_up").symlink_to(folder, target_is_directory=True)  # a folder loop
+    with Library(tmp_path / "l.twinlens") as library:
+        summary = library.run_scan(library.add_roots([folder]))
+        reasons = {Path(e.path).name: (e.reason, e.detail) for e in summary.errors}
+        assert summary.encoded == 1
+    assert reasons["loop_a.jpg"][0] == "unreadable"
+    assert "link" in reasons["loop_a.jpg"][1]
+    assert reasons["dangling.jpg"][0] == "vanished"
+
+
+def test_file_vanishing_between_listing_and_reading(
+    tiny_model: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from twinlens.engine import scanner
+
+    folder = tmp_path / "v"
+    folder.mkdir()
+    make_photo(folder / "stays.jpg", seed=1)
+    make_photo(folder / "goes.jpg", seed=2)
+    real_read = scanner._read
+
+    def read_after_delete(stat):
+        if stat.path.name == "goes.jpg":
+            stat.path.unlink()
+        return real_read(stat)
+
+    monkeypatch.setattr(scanner, "_read", read_after_delete)
+    with Library(tmp_path / "l.twinlens") as library:
+        summary = library.run_scan(library.add_roots([folder]))
+    assert summary.encoded == 1
+    assert [(Path(e.path).name, e.reason) for e in summary.errors] == [("goes.jpg", "vanished")]
