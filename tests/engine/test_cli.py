@@ -145,3 +145,59 @@ def test_headless_commands_never_import_qt_or_torch(
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_trash_and_undo_commands(
+    tiny_model: Path, photos: Path, library_path: Path, system_trash, capsys
+) -> None:
+    _run(capsys, "scan", str(photos), "--library", str(library_path))
+    code, out, _ = _run(
+        capsys, "trash", str(photos / "p0 copy.jpg"), "--library", str(library_path)
+    )
+    assert code == 0
+    assert out.strip() == f"moved to the trash: {photos / 'p0 copy.jpg'}"
+    code, _, err = _run(capsys, "trash", str(photos / "p0.jpg"), "--library", str(library_path))
+    assert code == 2
+    assert "never the last one" in err
+    assert (photos / "p0.jpg").exists()
+    code, out, _ = _run(capsys, "undo", "--library", str(library_path))
+    assert code == 0
+    assert (photos / "p0 copy.jpg").exists()
+    code, _, err = _run(capsys, "undo", "--library", str(library_path))
+    assert code == 2
+    assert "no removal to undo" in err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
+def test_watch_command_prints_what_it_indexes(
+    tiny_model: Path, photos: Path, library_path: Path, capsys
+) -> None:
+    import signal
+
+    _run(capsys, "scan", str(photos), "--library", str(library_path))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-u",
+            "-m",
+            "twinlens.engine.cli",
+            "watch",
+            "--library",
+            str(library_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("Watching ")
+        assert "reconciled" in process.stdout.readline()
+        make_photo(photos / "arrived.jpg", seed=31)
+        lines = iter(process.stdout.readline, "")
+        line = next(line for line in lines if not line.startswith("error "))  # known errors first
+        assert line.strip() == f"indexed  {photos / 'arrived.jpg'}"
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)
+    assert process.returncode == 0
