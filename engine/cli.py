@@ -18,7 +18,7 @@ from .codes import to_hex
 from .errors import DecodeError, TwinlensError
 from .groups import DuplicateGroup
 from .library import Library, bundled_samples, default_library_path
-from .progress import Progress
+from .progress import Progress, run_to_end
 
 T = TypeVar("T")
 
@@ -251,13 +251,10 @@ def _require_paths(paths: Sequence[Path]) -> None:
 def _drive(job: Generator[Progress, None, T], label: str) -> T:
     """Run a job generator to its end, drawing its progress on stderr."""
     bar = _ProgressBar(label)
-    while True:
-        try:
-            progress = next(job)
-        except StopIteration as stop:
-            bar.finish()
-            return stop.value  # type: ignore[no-any-return]
-        bar.show(progress)
+    try:
+        return run_to_end(job, bar.show)
+    finally:
+        bar.finish()
 
 
 class _ProgressBar:

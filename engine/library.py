@@ -33,7 +33,7 @@ from .groups import (
 from .hamming import CodeIndex
 from .model_meta import TIER_EDITED_COPY, TIER_SAME_PHOTO, TIER_SIMILAR_SHOT
 from .preprocess import to_array
-from .progress import CancelToken, Progress
+from .progress import CancelToken, Progress, run_to_end
 from .scanner import Scanner, ScanSummary
 from .store import Store
 from .trash import (
@@ -140,12 +140,7 @@ class Library:
 
     def run_scan(self, paths: Iterable[Path] | None = None) -> ScanSummary:
         """Scan to the end without progress reports."""
-        generator = self.scan(paths)
-        while True:
-            try:
-                next(generator)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
+        return run_to_end(self.scan(paths))
 
     # -- questions -----------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ migrations = Migrations(MIGRATION_SET)
 @migrations()
 def m001_initial(db: Database) -> None:
     """Photos by path, facts and codes by content, the library's roots and settings."""
-    db["contents"].create(
+    db.table("contents").create(
         {
             "hash": str,
             "width": int,
@@ -26,7 +26,7 @@ def m001_initial(db: Database) -> None:
         },
         pk="hash",
     )
-    db["photos"].create(
+    db.table("photos").create(
         {
             "id": int,
             "path": str,
@@ -41,15 +41,15 @@ def m001_initial(db: Database) -> None:
         pk="id",
         not_null={"path", "status"},
     )
-    db["photos"].create_index(["path"], unique=True)
-    db["photos"].create_index(["hash"])
-    db["photos"].create_index(["status"])
-    db["codes"].create(
+    db.table("photos").create_index(["path"], unique=True)
+    db.table("photos").create_index(["hash"])
+    db.table("photos").create_index(["status"])
+    db.table("codes").create(
         {"hash": str, "model": str, "code": bytes},
         pk=("hash", "model"),
     )
-    db["roots"].create({"path": str, "added_at": float}, pk="path")
-    db["settings"].create({"key": str, "value": str}, pk="key")
+    db.table("roots").create({"path": str, "added_at": float}, pk="path")
+    db.table("settings").create({"key": str, "value": str}, pk="key")
 
 
 def known_names() -> set[str]:
@@ -60,8 +60,8 @@ def known_names() -> set[str]:
 @migrations()
 def m002_trash_journal_and_dismissals(db: Database) -> None:
     """Undo journal for removals (survives restarts) and remembered "not a duplicate" groups."""
-    db["trash_steps"].create({"id": int, "created_at": float, "undone_at": float}, pk="id")
-    db["trash_items"].create(
+    db.table("trash_steps").create({"id": int, "created_at": float, "undone_at": float}, pk="id")
+    db.table("trash_items").create(
         {
             "id": int,
             "step": int,
@@ -75,5 +75,5 @@ def m002_trash_journal_and_dismissals(db: Database) -> None:
         pk="id",
         foreign_keys=[("step", "trash_steps", "id")],
     )
-    db["trash_items"].create_index(["step"])
-    db["dismissed"].create({"hashes": str, "created_at": float}, pk="hashes")
+    db.table("trash_items").create_index(["step"])
+    db.table("dismissed").create({"hashes": str, "created_at": float}, pk="hashes")

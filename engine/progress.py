@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class CancelToken:
@@ -50,3 +54,17 @@ class Progress:
         if self.total is None or self.done == 0:
             return None
         return max(0.0, (self.total - self.done) / self.rate)
+
+
+def run_to_end(
+    job: Generator[Progress, None, T], on_progress: Callable[[Progress], None] | None = None
+) -> T:
+    """Drive a job generator to its end and return its result (what it ``return``-ed)."""
+    while True:
+        try:
+            progress = next(job)
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
+        if on_progress is not None:
+            on_progress(progress)

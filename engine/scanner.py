@@ -196,7 +196,8 @@ class Scanner:
 
     def _commit(self, batch: list[_Prepared], summary: ScanSummary, coded: set[str]) -> None:
         """Encode what needs it and write the whole batch in one transaction."""
-        to_encode, fresh = [], set()
+        to_encode: list[_Prepared] = []
+        fresh: set[str | None] = set()
         for prepared in batch:  # byte copies met in the same scan are encoded once
             if prepared.pixels is not None and prepared.hash not in coded | fresh:
                 to_encode.append(prepared)
@@ -204,7 +205,9 @@ class Scanner:
         model = self.encoder.meta.key
         codes: list[tuple[str, str, bytes]] = []
         if to_encode:
-            encoded = self.encoder.encode_array(np.stack([p.pixels for p in to_encode]))
+            encoded = self.encoder.encode_array(
+                np.stack([p.pixels for p in to_encode if p.pixels is not None])
+            )
             for prepared, words in zip(to_encode, encoded.codes, strict=True):
                 assert prepared.hash is not None
                 codes.append((prepared.hash, model, to_blob(words)))

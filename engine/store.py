@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -132,13 +133,13 @@ class Store:
 
     def set_setting(self, key: str, value: str) -> None:
         with self.writing() as db:
-            db["settings"].upsert({"key": key, "value": value}, pk="key")
+            db.table("settings").upsert({"key": key, "value": value}, pk="key")
 
     def add_roots(self, paths: Iterable[Path]) -> None:
         now = time.time()
         with self.writing() as db:
             for path in paths:
-                db["roots"].upsert({"path": str(path), "added_at": now}, pk="path")
+                db.table("roots").upsert({"path": str(path), "added_at": now}, pk="path")
 
     def roots(self) -> list[Path]:
         return [Path(r["path"]) for r in self.db.query("select path from roots order by path")]
@@ -173,8 +174,8 @@ class Store:
         """Store indexed files (path, size, mtime_ns, hash), new facts and codes atomically."""
         now = time.time()
         with self.writing() as db:
-            db["contents"].upsert_all([f.__dict__ for f in facts], pk="hash")
-            db["codes"].upsert_all(
+            db.table("contents").upsert_all([f.__dict__ for f in facts], pk="hash")
+            db.table("codes").upsert_all(
                 [{"hash": h, "model": m, "code": c} for h, m, c in codes], pk=("hash", "model")
             )
             for path, size, mtime_ns, content in files:
@@ -238,7 +239,7 @@ class Store:
             "select p.id, p.path, p.hash, c.code from photos p join codes c"
             " on c.hash = p.hash and c.model = ? where p.status = 'indexed' order by p.id"
         )
-        return [tuple(r) for r in self.db.execute(sql, [model]).fetchall()]  # type: ignore[misc]
+        return [(r[0], r[1], r[2], r[3]) for r in self.db.execute(sql, [model]).fetchall()]
 
     def counts(self, model: str) -> dict[str, object]:
         one = self.db.execute
@@ -258,7 +259,7 @@ class Store:
 
     def dismiss(self, hashes: list[str]) -> None:
         with self.writing() as db:
-            db["dismissed"].upsert(
+            db.table("dismissed").upsert(
                 {"hashes": ",".join(hashes), "created_at": time.time()}, pk="hashes"
             )
 
@@ -300,16 +301,16 @@ def _open_failure(path: Path, exc: sqlite3.DatabaseError) -> str:
     return f"cannot open the library {path}: {text}"
 
 
-def _photo(row: dict[str, object]) -> PhotoRow:
+def _photo(row: dict[str, Any]) -> PhotoRow:
     return PhotoRow(
-        id=int(row["id"]),  # type: ignore[arg-type]
+        id=int(row["id"]),
         path=str(row["path"]),
-        size=int(row["size"] or 0),  # type: ignore[arg-type]
-        mtime_ns=int(row["mtime_ns"] or 0),  # type: ignore[arg-type]
-        hash=row["hash"],  # type: ignore[arg-type]
+        size=int(row["size"] or 0),
+        mtime_ns=int(row["mtime_ns"] or 0),
+        hash=row["hash"],
         status=str(row["status"]),
-        reason=row["reason"],  # type: ignore[arg-type]
-        detail=row["detail"],  # type: ignore[arg-type]
+        reason=row["reason"],
+        detail=row["detail"],
     )
 
 

@@ -74,7 +74,9 @@ def _check_file(store: Store, path: str, roots: Sequence[Path]) -> None:
 def move_to_trash(store: Store, paths: Sequence[str]) -> TrashReceipt:
     """Journal, then move each file to the system trash and drop it from the library."""
     with store.writing() as db:
-        step = db["trash_steps"].insert({"created_at": time.time(), "undone_at": None}).last_pk
+        step = (
+            db.table("trash_steps").insert({"created_at": time.time(), "undone_at": None}).last_pk
+        )
     moved = []
     for path in paths:
         row = store.photo_by_path(path)
@@ -89,10 +91,10 @@ def move_to_trash(store: Store, paths: Sequence[str]) -> TrashReceipt:
             "state": "pending",
         }
         with store.writing() as db:
-            item = db["trash_items"].insert(record).last_pk
+            item = int(db.table("trash_items").insert(record).last_pk or 0)
         location = send_to_trash(Path(path))
         with store.writing() as db:
-            db["trash_items"].update(item, {"location": location, "state": "trashed"})
+            db.table("trash_items").update(item, {"location": location, "state": "trashed"})
             db.execute("delete from photos where path = ?", [path])
         moved.append(path)
     return TrashReceipt(int(step), moved)  # type: ignore[arg-type]
@@ -122,11 +124,11 @@ def undo_last(store: Store) -> list[str]:
         target = restore_from_trash(item["location"], Path(item["path"]))
         stat = stat_file(target)
         with store.writing() as db:
-            db["trash_items"].update(item["id"], {"state": "restored"})
+            db.table("trash_items").update(item["id"], {"state": "restored"})
         store.record_indexed([(str(target), stat.size, stat.mtime_ns, item["hash"])])
         restored.append(str(target))
     with store.writing() as db:
-        db["trash_steps"].update(step, {"undone_at": time.time()})
+        db.table("trash_steps").update(step, {"undone_at": time.time()})
     return restored
 
 
@@ -151,6 +153,6 @@ def recover_pending(store: Store) -> None:
         state = "failed" if original.exists() else "trashed"
         location = "" if original.exists() else find_in_trash(original)
         with store.writing() as db:
-            db["trash_items"].update(item["id"], {"state": state, "location": location})
+            db.table("trash_items").update(item["id"], {"state": state, "location": location})
             if state == "trashed":
                 db.execute("delete from photos where path = ?", [item["path"]])

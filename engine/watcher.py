@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers.api import BaseObserver
 
 from .files import is_photo_name
+from .progress import run_to_end
 from .scanner import Scanner, ScanSummary
 from .store import PhotoRow, Store
 
@@ -79,7 +81,7 @@ class Watcher:
         self._stop = threading.Event()
         self._busy = False
         self._watched: set[Path] = set()
-        self._observer = None
+        self._observer: BaseObserver | None = None
         self._thread = threading.Thread(target=self._run, name="twinlens-watch", daemon=True)
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -87,10 +89,11 @@ class Watcher:
     def start(self) -> Watcher:
         from watchdog.observers import Observer
 
-        self._observer = Observer()
-        self._observer.daemon = True
+        observer = Observer()
+        observer.daemon = True
+        self._observer = observer
         self._schedule_present_roots()
-        self._observer.start()
+        observer.start()
         self._thread.start()
         return self
 
@@ -271,12 +274,7 @@ class _Handler(FileSystemEventHandler):
 
 
 def _run_scan(scanner: Scanner, targets: list[Path]) -> ScanSummary:
-    generator = scanner.scan(targets)
-    while True:
-        try:
-            next(generator)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+    return run_to_end(scanner.scan(targets))
 
 
 def _collapse(paths: list[Path]) -> list[Path]:
