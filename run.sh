@@ -12,6 +12,6 @@ if [ ! -x .venv/bin/twinlens ]; then
 fi
 if [ $# -eq 0 ]; then
   export TWINLENS_LIBRARY="${TWINLENS_LIBRARY:-$PWD/.venv/sample-library.twinlens}"
-  exec .venv/bin/twinlens dupes resources/samples
+  exec .venv/bin/twinlens dupes
 fi
 exec .venv/bin/twinlens "$@"

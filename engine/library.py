@@ -8,6 +8,7 @@ instead of mixing codes of two models.
 from __future__ import annotations
 
 import os
+import shutil
 from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -60,10 +61,20 @@ def default_library_path() -> Path:
 
 
 def bundled_samples() -> Path:
-    """The sample photo library shipped with Twinlens."""
+    """The sample photo library, copied beside the default library on first use.
+
+    A copy, not the packaged files: "move to trash" on a sample must never touch the install.
+    """
     from importlib.resources import files
 
-    return Path(str(files("twinlens.resources").joinpath("samples")))
+    packaged = Path(str(files("twinlens.resources").joinpath("samples")))
+    copy = default_library_path().parent / "sample-photos"
+    if not copy.is_dir():
+        staging = copy.with_name(copy.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(packaged, staging)
+        staging.replace(copy)
+    return copy
 
 
 @dataclass(frozen=True)

@@ -201,3 +201,18 @@ def test_watch_command_prints_what_it_indexes(
         process.send_signal(signal.SIGINT)
         process.wait(timeout=20)
     assert process.returncode == 0
+
+
+def test_dupes_without_a_folder_uses_a_copy_of_the_sample_library(
+    tiny_model: Path, tmp_path: Path, capsys
+) -> None:
+    code, out, err = _run(capsys, "dupes", "--json")
+    assert code == 0
+    assert "sample library" in err
+    groups = json.loads(out)["groups"]
+    exact = [g for g in groups if g["tier"] == "exact"]
+    assert [sorted(Path(p).name for p in g["paths"]) for g in exact] == [
+        ["kodim08 (copy).jpg", "kodim08.jpg"]
+    ]
+    copy = tmp_path / "sample-photos"  # beside the default library, never the packaged files
+    assert all(Path(p).is_relative_to(copy) for g in groups for p in g["paths"])

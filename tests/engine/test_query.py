@@ -45,7 +45,8 @@ def test_a_file_outside_the_library_with_the_same_bytes_is_exact(
     shutil.copy(tmp_path / "photos" / "one.jpg", outside)
     answer = search_file(scanned, outside)
     assert answer.in_library == "exact"
-    assert answer.closest is not None and answer.closest.endswith("one-copy.jpg")
+    assert answer.closest is not None
+    assert answer.closest.endswith("one-copy.jpg")
 
 
 def test_copies_of_one_photo_collapse_into_one_result(scanned: Library, tmp_path: Path) -> None:
