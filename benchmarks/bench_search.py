@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from twinlens.engine import hamming
-from twinlens.engine.groups import Candidate, code_groups, duplicate_tier
+from twinlens.engine.groups import Candidate, code_groups, tiers_by_distance
 
 
 def planted_codes(n: int, seed: int = 0) -> tuple[np.ndarray, int]:
@@ -84,7 +84,7 @@ def bench_groups(codes: np.ndarray, planted: int) -> None:
     pairs = hamming.all_pairs(codes, 64, 4)
     pairs_s = time.perf_counter() - start
     start = time.perf_counter()
-    groups, _ = code_groups(candidates, codes, 64, 4, duplicate_tier(1))
+    groups, _ = code_groups(candidates, codes, 64, 4, tiers_by_distance(1))
     groups_s = time.perf_counter() - start
 
     data = as_faiss_bytes(codes)

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .hamming import all_pairs
+from .hamming import Pairs, all_pairs
 from .model_meta import TIER_EDITED_COPY, TIER_EXACT, TIER_SAME_PHOTO, TIER_SIMILAR_SHOT
+from .signature import SIGNATURE_EDITED_COPY, SIGNATURE_SAME_PHOTO, from_blobs
+from .signature import distances as signature_distances
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class Candidate:
     height: int
     camera: str
     taken_at: str
+    signature: bytes | None = None
+    """Pixel-structure signature (signature.py) that verifies code matches."""
 
     @property
     def has_camera_metadata(self) -> bool:
@@ -80,44 +84,81 @@ def exact_groups(candidates: Sequence[Candidate]) -> list[DuplicateGroup]:
     return groups
 
 
+PairTiers = Callable[[Pairs], list[str]]
+"""Names the tier of each close pair (``""`` when the pair is not a match after all)."""
+
+_LOOSENESS = {TIER_EXACT: 0, TIER_SAME_PHOTO: 1, TIER_EDITED_COPY: 2, TIER_SIMILAR_SHOT: 3}
+
+
 def code_groups(
     candidates: Sequence[Candidate],
     codes: np.ndarray,
     bits: int,
     radius: int,
-    tier_of: Callable[[int], str],
+    pair_tiers: PairTiers,
 ) -> tuple[list[DuplicateGroup], list[int]]:
-    """Clique groups of candidates within ``radius``; returns the groups and each keeper index.
+    """Clique groups of candidates whose codes lie within ``radius`` and whose pair is a match.
 
-    ``tier_of`` names a group from its largest keeper distance.
+    Returns the groups and each group's keeper index. A group's tier is the loosest tier of
+    its keeper's pairs.
     """
     pairs = all_pairs(codes, bits, radius)
-    near: dict[int, dict[int, int]] = defaultdict(dict)
-    for left, right, dist in zip(
-        pairs.left.tolist(), pairs.right.tolist(), pairs.distance.tolist(), strict=True
+    tiers = pair_tiers(pairs)
+    near: dict[int, dict[int, tuple[int, str]]] = defaultdict(dict)
+    for left, right, dist, tier in zip(
+        pairs.left.tolist(), pairs.right.tolist(), pairs.distance.tolist(), tiers, strict=True
     ):
-        near[left][right] = dist
-        near[right][left] = dist
+        if tier:
+            near[left][right] = (dist, tier)
+            near[right][left] = (dist, tier)
     groups, keepers = [], []
     for component in _components(near):
         for keeper, members in _cliques(component, near, candidates):
-            groups.append(_make_group(keeper, members, near, candidates, tier_of))
+            groups.append(_make_group(keeper, members, near, candidates))
             keepers.append(keeper)
     return groups, keepers
 
 
-def duplicate_tier(same_photo_radius: int) -> Callable[[int], str]:
-    def tier(max_distance: int) -> str:
-        return TIER_SAME_PHOTO if max_distance <= same_photo_radius else TIER_EDITED_COPY
+def tiers_by_distance(same_photo_radius: int) -> PairTiers:
+    """Unverified tiers from code distance alone (tests, benchmarks, models without checks)."""
 
-    return tier
+    def tiers(pairs: Pairs) -> list[str]:
+        return [
+            TIER_SAME_PHOTO if d <= same_photo_radius else TIER_EDITED_COPY
+            for d in pairs.distance.tolist()
+        ]
+
+    return tiers
 
 
-def similar_tier(_: int) -> str:
-    return TIER_SIMILAR_SHOT
+def tiers_verified_by_signature(
+    candidates: Sequence[Candidate], same_photo_radius: int
+) -> PairTiers:
+    """Duplicate tiers only for pairs whose pixel structure agrees (signature.py).
+
+    A code match whose signatures differ is the same scene, not the same photo: it is left
+    to the similar-shot tier. A photo without a signature is never a verified duplicate.
+    """
+    present = np.array([c.signature is not None for c in candidates], dtype=bool)
+    blocks = from_blobs([c.signature or bytes(128) for c in candidates])
+
+    def tiers(pairs: Pairs) -> list[str]:
+        far = np.full(len(pairs), 64)
+        both = present[pairs.left] & present[pairs.right]
+        far[both] = signature_distances(blocks[pairs.left[both]], blocks[pairs.right[both]])
+        same = (far <= SIGNATURE_SAME_PHOTO) & (pairs.distance <= same_photo_radius)
+        edited = far <= SIGNATURE_EDITED_COPY
+        names = np.where(same, TIER_SAME_PHOTO, np.where(edited, TIER_EDITED_COPY, ""))
+        return [str(n) for n in names]
+
+    return tiers
 
 
-def _components(near: dict[int, dict[int, int]]) -> list[list[int]]:
+def all_similar(pairs: Pairs) -> list[str]:
+    return [TIER_SIMILAR_SHOT] * len(pairs)
+
+
+def _components(near: dict[int, dict[int, tuple[int, str]]]) -> list[list[int]]:
     seen: set[int] = set()
     components = []
     for start in sorted(near):
@@ -137,7 +178,9 @@ def _components(near: dict[int, dict[int, int]]) -> list[list[int]]:
 
 
 def _cliques(
-    component: list[int], near: dict[int, dict[int, int]], candidates: Sequence[Candidate]
+    component: list[int],
+    near: dict[int, dict[int, tuple[int, str]]],
+    candidates: Sequence[Candidate],
 ) -> list[tuple[int, list[int]]]:
     """Split a component into keeper-centred cliques, best keeper first."""
     remaining = sorted(component, key=lambda i: rank_key(candidates[i]))
@@ -147,7 +190,7 @@ def _cliques(
         links = near[keeper]
         joiners = sorted(
             (i for i in remaining[1:] if i in links),
-            key=lambda i: (links[i], rank_key(candidates[i])),
+            key=lambda i: (links[i][0], rank_key(candidates[i])),
         )
         members = [keeper]
         for node in joiners:
@@ -163,21 +206,20 @@ def _cliques(
 def _make_group(
     keeper: int,
     members: list[int],
-    near: dict[int, dict[int, int]],
+    near: dict[int, dict[int, tuple[int, str]]],
     candidates: Sequence[Candidate],
-    tier_of: Callable[[int], str],
 ) -> DuplicateGroup:
     best = candidates[keeper]
     keeper_path = _keeper_copy(best)
     rows = [Member(keeper_path, 0)]
     rows += [Member(p, 0) for p in sorted(best.paths) if p != keeper_path]
-    worst = 0
+    tier = TIER_EXACT
     for node in members[1:]:
-        dist = near[keeper][node]
-        worst = max(worst, dist)
+        dist, pair_tier = near[keeper][node]
+        tier = max(tier, pair_tier, key=_LOOSENESS.__getitem__)
         rows += [Member(p, dist) for p in sorted(candidates[node].paths)]
     runner_up = candidates[members[1]]
-    return DuplicateGroup(tier_of(worst), keeper_path, keeper_reason(best, runner_up), tuple(rows))
+    return DuplicateGroup(tier, keeper_path, keeper_reason(best, runner_up), tuple(rows))
 
 
 def keeper_reason(keeper: Candidate, other: Candidate) -> str:

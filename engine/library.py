@@ -26,10 +26,10 @@ from .files import walk_photos
 from .groups import (
     Candidate,
     DuplicateGroup,
+    all_similar,
     code_groups,
-    duplicate_tier,
     exact_groups,
-    similar_tier,
+    tiers_verified_by_signature,
 )
 from .hamming import CodeIndex
 from .model_meta import TIER_EDITED_COPY, TIER_SAME_PHOTO, TIER_SIMILAR_SHOT
@@ -184,6 +184,7 @@ class Library:
                     height=height,
                     camera=fact.camera if fact else "",
                     taken_at=fact.taken_at if fact else "",
+                    signature=fact.signature if fact else None,
                 )
             )
         words = words_for(self.encoder.meta.bits)
@@ -204,7 +205,7 @@ class Library:
             codes,
             meta.bits,
             meta.radius(TIER_EDITED_COPY),
-            duplicate_tier(meta.radius(TIER_SAME_PHOTO)),
+            tiers_verified_by_signature(candidates, meta.radius(TIER_SAME_PHOTO)),
         )
         grouped_paths = {m.path for g in groups for m in g.members}
         # Byte copies inside a code group are shown there; lone byte copies get the exact tier.
@@ -231,7 +232,7 @@ class Library:
         ]
         subset = [candidates[i] for i in chosen]
         groups, _ = code_groups(
-            subset, codes[chosen], meta.bits, meta.radius(TIER_SIMILAR_SHOT), similar_tier
+            subset, codes[chosen], meta.bits, meta.radius(TIER_SIMILAR_SHOT), all_similar
         )
         return groups
 

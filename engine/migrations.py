@@ -77,3 +77,9 @@ def m002_trash_journal_and_dismissals(db: Database) -> None:
     )
     db.table("trash_items").create_index(["step"])
     db.table("dismissed").create({"hashes": str, "created_at": float}, pk="hashes")
+
+
+@migrations()
+def m003_content_signature(db: Database) -> None:
+    """Pixel-structure signature per content, to verify duplicates found by code (signature.py)."""
+    db.table("contents").add_column("signature", bytes)

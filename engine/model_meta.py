@@ -116,11 +116,9 @@ class ModelMeta:
         missing = {TIER_SAME_PHOTO, TIER_EDITED_COPY, TIER_SIMILAR_SHOT} - set(self.tier_radii)
         if missing:
             raise ModelError(f"the model's metadata lacks tier radii for {sorted(missing)}")
-        ordered = [
-            self.tier_radii[t] for t in (TIER_SAME_PHOTO, TIER_EDITED_COPY, TIER_SIMILAR_SHOT)
-        ]
-        if ordered != sorted(ordered) or ordered[0] < 0 or ordered[-1] > self.bits:
-            raise ModelError(f"the model's tier radii are not ordered within the code: {ordered}")
+        radii = [self.tier_radii[t] for t in (TIER_SAME_PHOTO, TIER_EDITED_COPY, TIER_SIMILAR_SHOT)]
+        if radii[0] > radii[1] or min(radii) < 0 or max(radii) > self.bits:
+            raise ModelError(f"the model's tier radii are not ordered within the code: {radii}")
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -24,6 +24,8 @@ from .errors import DecodeError, DecodeReason
 from .files import FileStat, content_hash, walk_photos
 from .preprocess import to_array
 from .progress import CancelToken, Progress
+from .signature import signature
+from .signature import to_blob as signature_blob
 from .store import ContentFacts, PhotoRow, Store
 
 _READ_WHOLE_LIMIT = 64 << 20  # files up to this size are read once for hash and pixels
@@ -183,7 +185,13 @@ class Scanner:
             decoded = decode_photo(stat.path, min_size=meta.preprocess.height, data=data)
             info = decoded.info
             prepared.facts = ContentFacts(
-                prepared.hash, info.width, info.height, info.format, info.camera, info.taken_at
+                prepared.hash,
+                info.width,
+                info.height,
+                info.format,
+                info.camera,
+                info.taken_at,
+                signature_blob(signature(decoded.image)),
             )
             prepared.pixels = to_array(decoded.image, meta.preprocess)
         except DecodeError as exc:

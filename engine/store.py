@@ -48,6 +48,7 @@ class ContentFacts:
     format: str
     camera: str
     taken_at: str
+    signature: bytes | None = None
 
 
 class Store:
@@ -220,7 +221,11 @@ class Store:
     # -- contents and codes ------------------------------------------------------------------
 
     def hashes_with_code(self, model: str) -> set[str]:
-        sql = "select hash from codes where model = ?"
+        """Contents fully indexed for ``model``: a code, and the signature that verifies it."""
+        sql = (
+            "select c.hash from codes c join contents t on t.hash = c.hash"
+            " where c.model = ? and t.signature is not null"
+        )
         return {r[0] for r in self.db.execute(sql, [model]).fetchall()}
 
     def facts(self, hashes: Iterable[str]) -> dict[str, ContentFacts]:

@@ -7,11 +7,12 @@ and chooses each radius from the measured distances:
 
 * ``same_photo``: covers resizing, recompression and format changes (largest distance seen
   for those edits), but never beyond the ``edited_copy`` radius.
-* ``edited_copy``: the largest radius at which pair precision, edited copies against
-  different shots of one UKBench object plus unrelated photos, stays >= 0.99.
-* ``similar_shot``: the largest radius at which at most 0.1 % of unrelated pairs fall
+* ``edited_copy``: the largest radius up to which pair precision, edited copies (all kinds)
+  against different shots of one UKBench object plus unrelated photos, stays >= 0.99.
+* ``similar_shot``: the largest radius up to which at most 0.1 % of unrelated pairs fall
   (so it stays clearly below the unrelated distribution) and precision of "similar or
-  duplicate" stays >= 0.9; reports how many same-object UKBench pairs it catches.
+  duplicate" (edits + same-object pairs against unrelated pairs) stays >= 0.9; the report
+  shows how many same-object UKBench pairs it catches.
 
 Run ``python -m twinlens.training.calibrate_tiers`` to re-measure the shipped file and write
 the radii and precisions into its metadata; ``export_first_model`` calls ``calibrate``.
@@ -163,10 +164,12 @@ def measure(path: Path) -> dict[str, np.ndarray]:
             print(f"calibration: encoded {index + 1}/{len(photos)} photos and their edits")
     distances = {kind: np.array(v) for kind, v in per_edit.items()}
     # imagededup's own edits of ukbench00120 (informative only, not used to choose radii).
-    base = codes[[n for n, _ in photos].index("imagededup_ukbench/ukbench00120.jpg")]
-    for kind in ("hflip", "resize", "rotation", "gray"):
-        edited = load_photo(PHOTO_DIR / f"imagededup_ukbench/ukbench00120_{kind}.jpg")
-        distances[f"imagededup_{kind}"] = _hamming(_encode(sess, meta, [edited]), base)
+    names = [n for n, _ in photos]
+    if "imagededup_ukbench/ukbench00120.jpg" in names:
+        base = codes[names.index("imagededup_ukbench/ukbench00120.jpg")]
+        for kind in ("hflip", "resize", "rotation", "gray"):
+            edited = load_photo(PHOTO_DIR / f"imagededup_ukbench/ukbench00120_{kind}.jpg")
+            distances[f"imagededup_{kind}"] = _hamming(_encode(sess, meta, [edited]), base)
     similar, unrelated = [], []
     for (i, (_, gi)), (j, (_, gj)) in combinations(enumerate(photos), 2):
         d = int(_hamming(codes[i], codes[j]))
@@ -194,19 +197,26 @@ def similar_precision(distances: dict[str, np.ndarray], r: int) -> float:
     return tp / (tp + fp) if tp + fp else 1.0
 
 
+def _last_passing(start: int, stop: int, ok: Callable[[int], bool]) -> int:
+    """The largest r in [start, stop] such that ok holds for every radius from start to r."""
+    r = start
+    while r < stop and ok(r + 1):
+        r += 1
+    return r
+
+
 def choose_radii(distances: dict[str, np.ndarray], bits: int) -> dict[str, int]:
     """Apply the rules in the module docstring to the measured distances."""
-    edited = max(r for r in range(bits + 1) if duplicate_precision(distances, r) >= DUP_PRECISION)
+    edited = _last_passing(0, bits, lambda r: duplicate_precision(distances, r) >= DUP_PRECISION)
     same = min(max(int(distances[k].max()) for k in SAME_PHOTO_EDITS), edited)
     unrelated = distances[UNRELATED]
-    similar = max(
-        r
-        for r in range(edited, bits + 1)
-        if r == edited
-        or (
+    similar = _last_passing(
+        edited,
+        bits,
+        lambda r: (
             _within(unrelated, r) / len(unrelated) <= SIMILAR_MAX_UNRELATED
             and similar_precision(distances, r) >= SIMILAR_PRECISION
-        )
+        ),
     )
     return {TIER_SAME_PHOTO: same, TIER_EDITED_COPY: edited, TIER_SIMILAR_SHOT: similar}
 

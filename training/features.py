@@ -155,7 +155,9 @@ def compute(name: str) -> np.ndarray:
         tmp.replace(part)
     features = np.concatenate([np.load(p) for p in parts])
     assert features.shape == (count, 1280), features.shape
-    np.save(out, features)
+    tmp = out.with_name(out.stem + ".tmp.npy")
+    np.save(tmp, features)
+    tmp.replace(out)
     for part in parts:
         part.unlink()
     elapsed = time.perf_counter() - started

@@ -139,7 +139,8 @@ def test_headless_commands_never_import_qt_or_torch(
     script = (
         "import sys\n"
         "from twinlens.engine.cli import main\n"
-        f"main(['dupes', {str(photos)!r}, '--library', {str(tmp_path / 'l.twinlens')!r}, '--json'])\n"
+        f"main(['dupes', {str(photos)!r}, '--library', {str(tmp_path / 'l.twinlens')!r},"
+        " '--json'])\n"
         "bad = [m for m in ('torch', 'PySide6', 'timm', 'twinlens.training') if m in sys.modules]\n"
         "sys.exit(f'imported {bad}' if bad else 0)\n"
     )

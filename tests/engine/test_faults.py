@@ -97,9 +97,8 @@ def test_read_only_library_gives_a_clear_message(tmp_path: Path, monkeypatch) ->
     monkeypatch.setattr(sqlite3, "connect", read_only)
     monkeypatch.setattr("twinlens.engine.store.sqlite3.connect", read_only)
     before = path.read_bytes()
-    with pytest.raises(LibraryError, match="read-only|cannot"):
-        lib = Store(path)
-        lib.set_setting("x", "y")
+    with pytest.raises(LibraryError, match=r"read-only|cannot"):
+        Store(path).set_setting("x", "y")
     assert path.read_bytes() == before
 
 

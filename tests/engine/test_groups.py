@@ -8,9 +8,9 @@ from twinlens.engine import codes
 from twinlens.engine.groups import (
     Candidate,
     code_groups,
-    duplicate_tier,
     exact_groups,
     keeper_reason,
+    tiers_by_distance,
 )
 
 
@@ -40,7 +40,7 @@ def test_groups_do_not_chain() -> None:
     # A~B (2 bits), B~C (2 bits), A and C are 4 bits apart: with radius 3 they must not join.
     cands = [_candidate("a", 300), _candidate("b", 200), _candidate("c", 100)]
     packed = _codes([[], [0, 1], [0, 1, 2, 3]])
-    groups, _ = code_groups(cands, packed, 64, 3, duplicate_tier(1))
+    groups, _ = code_groups(cands, packed, 64, 3, tiers_by_distance(1))
     assert len(groups) == 1
     assert groups[0].paths == ["/p/a.jpg", "/p/b.jpg"]
 
@@ -53,7 +53,7 @@ def test_every_member_is_within_radius_of_every_other() -> None:
         raw[row, rng.choice(64, size=rng.integers(0, 5), replace=False)] = 1
     packed = codes.pack_bits(raw)
     cands = [_candidate(f"x{i:02d}", pixels=int(rng.integers(1, 1000))) for i in range(n)]
-    groups, _ = code_groups(cands, packed, 64, 3, duplicate_tier(1))
+    groups, _ = code_groups(cands, packed, 64, 3, tiers_by_distance(1))
     index = {c.paths[0]: i for i, c in enumerate(cands)}
     seen: set[str] = set()
     assert groups
@@ -71,9 +71,9 @@ def test_every_member_is_within_radius_of_every_other() -> None:
 def test_tier_follows_the_largest_distance() -> None:
     cands = [_candidate("a", 300), _candidate("b", 200), _candidate("c", 100), _candidate("d")]
     packed = _codes([[], [5], [40, 41], [10, 11, 12, 13, 14, 15, 16, 17]])
-    groups, _ = code_groups(cands[:2], packed[:2], 64, 4, duplicate_tier(1))
+    groups, _ = code_groups(cands[:2], packed[:2], 64, 4, tiers_by_distance(1))
     assert groups[0].tier == "same_photo"
-    groups, _ = code_groups(cands[:3], packed[:3], 64, 4, duplicate_tier(1))
+    groups, _ = code_groups(cands[:3], packed[:3], 64, 4, tiers_by_distance(1))
     assert groups[0].tier == "edited_copy"
     assert groups[0].members[-1].distance == 2
 
@@ -96,5 +96,5 @@ def test_keeper_rules_in_order() -> None:
     assert "camera" in keeper_reason(with_camera, plain_old)
     assert keeper_reason(_candidate("o", mtime=1), _candidate("n", mtime=9)) == "oldest file"
     cands = [plain_old, with_camera]
-    groups, _ = code_groups(cands, _codes([[], [1]]), 64, 2, duplicate_tier(1))
+    groups, _ = code_groups(cands, _codes([[], [1]]), 64, 2, tiers_by_distance(1))
     assert groups[0].keeper == "/p/cam.jpg"

@@ -78,7 +78,7 @@ def test_locked_library_gives_a_clear_message(tmp_path: Path, monkeypatch) -> No
 
 def test_write_is_atomic(tmp_path: Path) -> None:
     store = Store(tmp_path / "lib.twinlens")
-    facts = [ContentFacts("h1", 10, 10, "JPEG", "", "")]
+    facts = [ContentFacts("h1", 10, 10, "JPEG", "", "", b"\x00" * 128)]
 
     def crash_mid_batch() -> None:
         with store.writing() as db:

@@ -84,14 +84,14 @@ def test_watch_indexes_a_new_photo(live, folder: Path) -> None:
 
 
 def test_watch_reencodes_a_modified_photo(live, folder: Path) -> None:
-    library, watcher, _ = live
+    library, _watcher, _ = live
     old = library.store.photo_by_path(str(folder / "p1.jpg")).hash
     make_photo(folder / "p1.jpg", seed=55)
     wait_for(lambda: library.store.photo_by_path(str(folder / "p1.jpg")).hash != old)
 
 
 def test_watch_rename_keeps_the_code(live, folder: Path) -> None:
-    library, watcher, _ = live
+    library, _watcher, _ = live
     key = library.encoder.meta.key
     codes_before = library.store.hashes_with_code(key)
     (folder / "p0.jpg").rename(folder / "renamed.jpg")
@@ -100,7 +100,7 @@ def test_watch_rename_keeps_the_code(live, folder: Path) -> None:
 
 
 def test_watch_delete_and_folder_move(live, folder: Path) -> None:
-    library, watcher, _ = live
+    library, _watcher, _ = live
     (folder / "p2.jpg").unlink()
     wait_for(lambda: "p2.jpg" not in _paths(library))
     sub = folder / "album"

@@ -43,7 +43,8 @@ def test_map_hand_computed_with_ties():
 def test_query_without_hits_scores_zero():
     q, db = _codes_at([0, 1, 2])
     result = mean_average_precision(q, db, np.array([5]), np.array([1, 2, 3]), k=2)
-    assert result.stable == 0.0 and result.tie_aware == 0.0
+    assert result.stable == 0.0
+    assert result.tie_aware == 0.0
 
 
 def _ap(rel, k):

@@ -63,7 +63,8 @@ def test_export_roundtrip(tmp_path):
     bits, emb = sess.run(["bits", "embedding"], {"image": images.numpy()})
     with torch.no_grad():
         t_bits, t_emb = model(images)
-    assert bits.dtype == np.uint8 and bits.shape == (6, 16)
+    assert bits.dtype == np.uint8
+    assert bits.shape == (6, 16)
     assert np.array_equal(bits, t_bits.numpy())
     assert np.allclose(emb, t_emb.numpy(), atol=1e-4)
     # The exported codes are the trained model's deterministic codes of the same features.

@@ -33,23 +33,31 @@ def test_rotation_rule_applies_to_negatives_too():
     variants[2, :, :4] = 1  # photo 2: 11110000 in every variant ...
     variants[2, 1, :] = 1  # ... except its 90-degree turn, which equals photo 1
     edits = variants[:, :1].copy()  # one "edit" identical to the original
-    groups = np.array([-1, -1, -1])
+    groups = np.array([-1, 7, 7])  # photos 1 and 2: two shots of one object
     single = neardup.pair_distances(variants, edits, groups, ["copy"], "single")
     turned = neardup.pair_distances(variants, edits, groups, ["copy"], "rotations")
-    assert single["copy"].tolist() == [0, 0, 0]
-    assert sorted(single[neardup.UNRELATED].tolist()) == [4, 4, 8]
-    assert sorted(turned[neardup.UNRELATED].tolist()) == [0, 4, 8]
+    assert single.positives["copy"].tolist() == [0, 0, 0]
+    assert sorted(single.unrelated.tolist()) == [4, 8]
+    assert single.similar.tolist() == [4]
+    assert turned.similar.tolist() == [0]
+    # Edited copy of photo 1 against the stored codes of photo 2: its turn matches.
+    assert sorted(single.negatives["copy"].tolist()) == [4, 4, 4, 4, 8, 8]
+    assert sorted(turned.negatives["copy"].tolist()) == [0, 4, 4, 4, 8, 8]
+    assert turned.hard.tolist() == [False, False, False, True, False, True]
 
 
 @pytest.mark.timeout(30)
 def test_choose_radii_keeps_precision():
-    dist = {
-        **{k: np.array([0, 1, 2, 3]) for k in neardup.EDIT_KINDS},
-        neardup.SIMILAR: np.array([5, 6]),
-        neardup.UNRELATED: np.array([4] + [20] * 2000),
-    }
     kinds = list(neardup.EDIT_KINDS)
-    radii = neardup.choose_radii(dist, kinds, 32)
-    assert radii["edited_copy"] >= 3
-    assert neardup.duplicate_precision(dist, kinds, radii["edited_copy"]) >= 0.99
+    pairs = neardup.PairSet(
+        positives={k: np.array([0, 1, 2, 3]) for k in kinds},
+        negatives={k: np.array([4] + [20] * 500) for k in kinds},
+        hard=np.array([True] + [False] * 500),
+        similar=np.array([5, 6]),
+        unrelated=np.array([20] * 2000),
+    )
+    radii = neardup.choose_radii(pairs, 32)
+    assert radii["edited_copy"] == 3
+    assert neardup.duplicate_precision(pairs, radii["edited_copy"]) == 1.0
     assert radii["same_photo"] <= radii["edited_copy"] <= radii["similar_shot"] < 20
+    assert neardup.per_kind(pairs, 4)["png"] == (4 / 5, 1.0, 1)

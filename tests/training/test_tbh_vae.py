@@ -57,7 +57,8 @@ def test_forward_shapes_and_no_nans(method):
     for tensor in (out.binary.logits, out.adjacency, out.graph, out.recon):
         assert torch.isfinite(tensor).all()
     codes = model.codes(x)
-    assert codes.dtype == torch.uint8 and codes.shape == (n, config.bits)
+    assert codes.dtype == torch.uint8
+    assert codes.shape == (n, config.bits)
     # Test-time codes are deterministic: bit = logit > 0.
     assert torch.equal(codes, model.codes(x))
     assert torch.equal(codes, (out.binary.logits > 0).to(torch.uint8))
@@ -84,7 +85,8 @@ def test_vae_loss_terms_are_finite_and_adversarial_term_reaches_encoder():
     actor, critic, terms = vae_losses(model, _batch(config), make_geco(config), config, 64)
     for key in ("mi", "tc", "dim_kl", "kl_cont", "mse", "adv", "critic"):
         assert math.isfinite(terms[key]), key
-    assert math.isfinite(actor.item()) and math.isfinite(critic.item())
+    assert math.isfinite(actor.item())
+    assert math.isfinite(critic.item())
     # The critic's term is part of the encoder's loss: its gradient reaches the trunk.
     from twinlens.training.losses import actor_adversarial
 
@@ -102,7 +104,8 @@ def test_tbh_loss_terms_are_finite():
     actor, critic, terms = tbh_losses(model, _batch(config), config)
     for key in ("mse", "rec", "adv_bits", "adv", "critic"):
         assert math.isfinite(terms[key]), key
-    assert math.isfinite(actor.item()) and math.isfinite(critic.item())
+    assert math.isfinite(actor.item())
+    assert math.isfinite(critic.item())
 
 
 @pytest.mark.timeout(30)
@@ -170,7 +173,8 @@ def test_fit_runs_and_lambda_is_logged_inside_clip(method):
     x = rng.standard_normal((64, 24)).astype(np.float32)
     trained = fit(tiny_config(method).with_(epochs=3), Split(x, np.zeros(64)), log=False)
     codes = trained.encode(x)
-    assert codes.shape == (64, 16) and codes.dtype == np.uint8
+    assert codes.shape == (64, 16)
+    assert codes.dtype == np.uint8
     for row in trained.history:
         assert all(math.isfinite(v) for v in row.values())
         if method == "tbh_vae":
