@@ -157,11 +157,17 @@ def _plan_chunks(bits: int, radius: int, n: int) -> list[tuple[int, int]]:
 def _chunk_keys(codes: np.ndarray, start: int, width: int) -> np.ndarray:
     """Bits ``start .. start+width`` (MSB-first numbering) of each code, as uint64 keys."""
     keys = np.zeros(codes.shape[0], dtype=np.uint64)
-    for offset in range(width):
-        bit = start + offset
-        word, shift = divmod(bit, 64)
-        column = (codes[:, word] >> np.uint64(63 - shift)) & np.uint64(1)
-        keys = (keys << np.uint64(1)) | column
+    bit, left = start, width
+    while left:
+        word, offset = divmod(bit, 64)
+        take = min(left, 64 - offset)  # the part of the chunk that lies in this word
+        part = codes[:, word] >> np.uint64(64 - offset - take)
+        if take < 64:
+            part = part & np.uint64((1 << take) - 1)
+            keys = (keys << np.uint64(take)) | part
+        else:
+            keys = part
+        bit, left = bit + take, left - take
     return keys
 
 
@@ -180,56 +186,70 @@ class _Buckets:
     """Rows grouped by chunk key: a direct-address table for narrow chunks, sorted otherwise."""
 
     def __init__(self, keys: np.ndarray, width: int) -> None:
-        self.order = np.argsort(keys, kind="stable")
+        self.order = np.argsort(keys, kind="stable").astype(np.int32)
         self.direct = width <= _MAX_TABLE_BITS
         if self.direct:
-            self.counts = np.bincount(keys.astype(np.int64), minlength=1 << width)
+            counts = np.bincount(keys.astype(np.int64), minlength=1 << width)
             self.unique = None
         else:
-            self.unique, self.counts = np.unique(keys, return_counts=True)
-        self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]])
+            self.unique, counts = np.unique(keys, return_counts=True)
+        self.counts = counts.astype(np.int32)
+        self.starts = (np.cumsum(counts) - counts).astype(np.int32)
 
     def lookup(self, probe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(bucket size, bucket start) for each probe key; size 0 where no row has it."""
+        """(bucket size, bucket slot) for each probe key; size 0 where no row has it."""
         if self.direct:
-            slot = probe.astype(np.int64)
-            return self.counts[slot], self.starts[slot]
+            slot = probe.astype(np.intp)
+            return self.counts[slot], slot
         assert self.unique is not None
         slot = np.minimum(np.searchsorted(self.unique, probe), self.unique.shape[0] - 1)
         hit = self.unique[slot] == probe
-        return np.where(hit, self.counts[slot], 0), self.starts[slot]
+        return np.where(hit, self.counts[slot], 0), slot
 
 
 def _pairs_for_chunk(
     codes: np.ndarray, keys: np.ndarray, width: int, sub_radius: int, radius: int
 ) -> list[Pairs]:
     buckets = _Buckets(keys, width)
+    rows = np.arange(keys.shape[0], dtype=np.int32)
     found = []
     for mask in _flip_masks(width, sub_radius):
-        sizes, starts = buckets.lookup(keys ^ mask)
-        left, right = _expand(sizes, starts, buckets.order)
+        if mask:
+            # key_i ^ mask == key_j exactly when key_j ^ mask == key_i, and only one of the two
+            # keys has the mask's top bit clear: probing from that side finds each pair once.
+            top = np.uint64(1 << (int(mask).bit_length() - 1))
+            probing = rows[(keys & top) == 0]
+        else:
+            probing = rows
+        sizes, slots = buckets.lookup(keys[probing] ^ mask)
+        left, right = _expand(sizes, slots, buckets)
+        left = probing[left]
+        left, right = np.minimum(left, right), np.maximum(left, right)
         keep = left < right
         left, right = left[keep], right[keep]
         dist = _row_distances(codes, left, right)
         close = dist <= radius
-        found.append(Pairs(left[close], right[close], dist[close]))
+        found.append(
+            Pairs(left[close].astype(np.int64), right[close].astype(np.int64), dist[close])
+        )
     return found
 
 
 def _expand(
-    sizes: np.ndarray, starts: np.ndarray, order: np.ndarray
+    sizes: np.ndarray, slots: np.ndarray, buckets: _Buckets
 ) -> tuple[np.ndarray, np.ndarray]:
-    """All (i, j) with row j in the bucket that row i probed."""
+    """All (i, j) with row j in the bucket that row i probed (i indexes the probes)."""
     queries = np.flatnonzero(sizes)
     sizes = sizes[queries]
     total = int(sizes.sum())
     if total == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.zeros(0, np.intp), np.zeros(0, np.int32)
     left = np.repeat(queries, sizes)
     # Position inside each bucket: 0..size-1, built without a Python loop.
-    offsets = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    right = order[np.repeat(starts[queries], sizes) + offsets]
-    return left.astype(np.int64), right.astype(np.int64)
+    ends = np.cumsum(sizes)
+    offsets = np.arange(total, dtype=np.int32) - np.repeat((ends - sizes).astype(np.int32), sizes)
+    right = buckets.order[np.repeat(buckets.starts[slots[queries]], sizes) + offsets]
+    return left, right
 
 
 def _row_distances(codes: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
