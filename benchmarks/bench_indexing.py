@@ -114,7 +114,6 @@ def main() -> None:
     if args.memory:
         for n in (args.n // 4, args.n // 2, args.n):
             print(f"  peak RSS scanning {n:5d} photos: {peak_rss_mb(n):7.1f} MB")
-    del resource
 
 
 if __name__ == "__main__":

@@ -87,6 +87,8 @@ def _make_session(path: Path, threads: int | None) -> Any:
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or max(1, os.cpu_count() or 1)
     options.inter_op_num_threads = 1
+    # Decoding runs beside inference on the same cores: idle ORT threads must sleep, not spin.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # CUDA probing on GPU-less machines is noisy, not an error
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     if _CUDA in ort.get_available_providers() and os.environ.get("TWINLENS_CPU_ONLY") != "1":
