@@ -90,9 +90,10 @@ def test_shipped_model_metadata_round_trips() -> None:
     assert meta.bits == 64
     assert meta.embedding_dim == 1280
     assert meta.preprocess == PreprocessConfig()
-    radii = [meta.radius(t) for t in (TIER_SAME_PHOTO, TIER_EDITED_COPY, TIER_SIMILAR_SHOT)]
-    assert radii == sorted(radii)
-    assert radii[-1] > 0, "radii were never calibrated"
+    # Duplicate candidates (verified by signature) and similar shots have their own radii.
+    assert meta.radius(TIER_SAME_PHOTO) <= meta.radius(TIER_EDITED_COPY)
+    assert meta.radius(TIER_EDITED_COPY) > 0, "radii were never calibrated"
+    assert meta.radius(TIER_SIMILAR_SHOT) > 0, "radii were never calibrated"
     assert set(meta.tier_precision) == {TIER_SAME_PHOTO, TIER_EDITED_COPY, TIER_SIMILAR_SHOT}
     assert [i.name for i in model.graph.input] == ["image"]
     assert [o.name for o in model.graph.output] == ["bits", "embedding"]
