@@ -131,25 +131,52 @@ def tiers_by_distance(same_photo_radius: int) -> PairTiers:
     return tiers
 
 
-def tiers_verified_by_signature(
-    candidates: Sequence[Candidate], same_photo_radius: int
-) -> PairTiers:
-    """Duplicate tiers only for pairs whose pixel structure agrees (signature.py).
+def classify_pairs(
+    code_distance: np.ndarray,
+    signature_distance: np.ndarray,
+    radii: dict[str, int],
+) -> list[str]:
+    """Name each pair's tier from its code and signature distances ("" for no match).
 
-    A code match whose signatures differ is the same scene, not the same photo: it is left
-    to the similar-shot tier. A photo without a signature is never a verified duplicate.
+    Duplicates need both: codes within the candidate radius and agreeing pixel structure.
+    A pair whose codes are close but whose pixels differ is at most a similar shot.
     """
-    present = np.array([c.signature is not None for c in candidates], dtype=bool)
-    blocks = from_blobs([c.signature or bytes(128) for c in candidates])
+    code = np.asarray(code_distance)
+    sig = np.asarray(signature_distance)
+    same = (code <= radii[TIER_SAME_PHOTO]) & (sig <= SIGNATURE_SAME_PHOTO)
+    edited = (code <= radii[TIER_EDITED_COPY]) & (sig <= SIGNATURE_EDITED_COPY)
+    similar = code <= radii[TIER_SIMILAR_SHOT]
+    names = np.where(
+        same,
+        TIER_SAME_PHOTO,
+        np.where(edited, TIER_EDITED_COPY, np.where(similar, TIER_SIMILAR_SHOT, "")),
+    )
+    return [str(n) for n in names]
+
+
+def signature_distance(left: Sequence[bytes | None], right: Sequence[bytes | None]) -> np.ndarray:
+    """Signature distance of paired blobs; 64 (no agreement) where either is missing."""
+    far = np.full(len(left), 64)
+    both = np.array([a is not None and b is not None for a, b in zip(left, right, strict=True)])
+    if both.any():
+        a = from_blobs([x for x, ok in zip(left, both, strict=True) if ok])  # type: ignore[misc]
+        b = from_blobs([x for x, ok in zip(right, both, strict=True) if ok])  # type: ignore[misc]
+        far[both] = signature_distances(a, b)
+    return far
+
+
+def tiers_verified_by_signature(
+    candidates: Sequence[Candidate], radii: dict[str, int]
+) -> PairTiers:
+    """Duplicate tiers only for pairs whose pixel structure agrees (see classify_pairs)."""
+    blobs = [c.signature for c in candidates]
 
     def tiers(pairs: Pairs) -> list[str]:
-        far = np.full(len(pairs), 64)
-        both = present[pairs.left] & present[pairs.right]
-        far[both] = signature_distances(blocks[pairs.left[both]], blocks[pairs.right[both]])
-        same = (far <= SIGNATURE_SAME_PHOTO) & (pairs.distance <= same_photo_radius)
-        edited = far <= SIGNATURE_EDITED_COPY
-        names = np.where(same, TIER_SAME_PHOTO, np.where(edited, TIER_EDITED_COPY, ""))
-        return [str(n) for n in names]
+        sig = signature_distance(
+            [blobs[i] for i in pairs.left.tolist()], [blobs[j] for j in pairs.right.tolist()]
+        )
+        names = classify_pairs(pairs.distance, sig, radii)
+        return [n if n != TIER_SIMILAR_SHOT else "" for n in names]
 
     return tiers
 

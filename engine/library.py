@@ -21,21 +21,25 @@ from PIL import Image
 from .codes import from_blobs, words_for
 from .decode import decode_photo
 from .encoder import Encoder
-from .errors import DecodeError, DecodeReason
+from .errors import DecodeError
 from .files import walk_photos
 from .groups import (
     Candidate,
     DuplicateGroup,
     all_similar,
+    classify_pairs,
     code_groups,
     exact_groups,
+    signature_distance,
     tiers_verified_by_signature,
 )
 from .hamming import CodeIndex
-from .model_meta import TIER_EDITED_COPY, TIER_SAME_PHOTO, TIER_SIMILAR_SHOT
+from .model_meta import TIER_EDITED_COPY, TIER_SIMILAR_SHOT
 from .preprocess import to_array
 from .progress import CancelToken, Progress, run_to_end
 from .scanner import Scanner, ScanSummary
+from .signature import signature
+from .signature import to_blob as signature_blob
 from .store import Store
 from .trash import (
     TrashReceipt,
@@ -81,15 +85,18 @@ def bundled_samples() -> Path:
 class Match:
     path: str
     distance: int
+    tier: str = ""
+    """Verified tier of this photo against the query (exact ... similar_shot), "" if none."""
 
 
 @dataclass(frozen=True)
 class EncodedFile:
-    """The code of one file, or why there is none."""
+    """The code (and pixel signature) of one file, or why there is none."""
 
     path: str
     code: np.ndarray | None
     error: DecodeError | None
+    signature: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -205,7 +212,7 @@ class Library:
             codes,
             meta.bits,
             meta.radius(TIER_EDITED_COPY),
-            tiers_verified_by_signature(candidates, meta.radius(TIER_SAME_PHOTO)),
+            tiers_verified_by_signature(candidates, meta.tier_radii),
         )
         grouped_paths = {m.path for g in groups for m in g.members}
         # Byte copies inside a code group are shown there; lone byte copies get the exact tier.
@@ -243,23 +250,39 @@ class Library:
         if first.error is not None:
             raise first.error
         assert first.code is not None
-        return self.nearest(first.code, top, exclude=str(image))
+        return self.nearest(first.code, top, exclude=str(image), signature=first.signature)
 
     def similar_to_image(self, image: Image.Image, top: int = 10) -> list[Match]:
         """The ``top`` nearest library photos to an image already in memory (pasted, dropped)."""
         meta = self.encoder.meta
         pixels = to_array(image.convert("RGB"), meta.preprocess)
         code = self.encoder.encode_array(pixels[np.newaxis]).codes[0]
-        return self.nearest(code, top)
+        return self.nearest(code, top, signature=signature_blob(signature(image)))
 
-    def nearest(self, code: np.ndarray, top: int, exclude: str | None = None) -> list[Match]:
-        """The ``top`` library photos nearest to a packed code, ties by library order."""
+    def nearest(
+        self,
+        code: np.ndarray,
+        top: int,
+        exclude: str | None = None,
+        signature: bytes | None = None,
+    ) -> list[Match]:
+        """The ``top`` library photos nearest to a packed code, ties by library order.
+
+        With the query's pixel ``signature``, each match carries its verified tier.
+        """
         rows = self.store.indexed_codes(self.encoder.meta.key)
         if exclude is not None:
             rows = [r for r in rows if r[1] != exclude]
         codes = from_blobs([r[3] for r in rows], words_for(self.encoder.meta.bits))
         indices, dists = CodeIndex(codes).top_k(code, top)
-        return [Match(rows[i][1], int(d)) for i, d in zip(indices, dists, strict=True)]
+        chosen = [rows[i] for i in indices.tolist()]
+        facts = self.store.facts({r[2] for r in chosen})
+        stored = [facts[r[2]].signature if r[2] in facts else None for r in chosen]
+        sig = signature_distance([signature] * len(chosen), stored)
+        tiers = classify_pairs(dists, sig, self.encoder.meta.tier_radii)
+        return [
+            Match(r[1], int(d), t) for r, d, t in zip(chosen, dists.tolist(), tiers, strict=True)
+        ]
 
     def watch(self, on_change: Callable[[LibraryChange], None], settle: float = 1.0) -> Watcher:
         """Reconcile with the disk, then follow the roots until ``Watcher.stop()``.
@@ -322,24 +345,24 @@ def encode_files(encoder: Encoder, paths: Iterable[Path], batch: int = 32) -> It
             files.append(path)
     meta = encoder.meta
 
-    def prepare(path: Path) -> np.ndarray | DecodeError:
+    def prepare(path: Path) -> tuple[np.ndarray, bytes] | DecodeError:
         try:
             decoded = decode_photo(path, min_size=meta.preprocess.height)
         except DecodeError as exc:
             return exc
-        return to_array(decoded.image, meta.preprocess)
+        return to_array(decoded.image, meta.preprocess), signature_blob(signature(decoded.image))
 
     with ThreadPoolExecutor(max(1, os.cpu_count() or 1)) as pool:
         for start in range(0, len(files), batch):
             chunk = files[start : start + batch]
             prepared = list(pool.map(prepare, chunk))
-            arrays = [p for p in prepared if isinstance(p, np.ndarray)]
+            arrays = [p[0] for p in prepared if not isinstance(p, DecodeError)]
             codes = iter(encoder.encode_array(np.stack(arrays)).codes if arrays else [])
             for path, item in zip(chunk, prepared, strict=True):
                 if isinstance(item, DecodeError):
                     yield EncodedFile(str(path.resolve()), None, item)
                 else:
-                    yield EncodedFile(str(path.resolve()), next(codes), None)
+                    yield EncodedFile(str(path.resolve()), next(codes), None, item[1])
 
 
 def _is_dismissed(
@@ -355,14 +378,3 @@ def _is_dismissed(
 
 def _is_under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix.rstrip(os.sep) + os.sep)
-
-
-__all__ = [
-    "DecodeReason",
-    "EncodedFile",
-    "Library",
-    "LibraryInfo",
-    "Match",
-    "bundled_samples",
-    "default_library_path",
-]

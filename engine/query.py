@@ -18,6 +18,7 @@ from .catalog import codes_of, paths_with_hash, photo_facts
 from .codes import from_blobs, words_for
 from .decode import decode_photo
 from .files import content_hash
+from .groups import classify_pairs, signature_distance
 from .library import Match
 from .model_meta import TIER_EDITED_COPY, TIER_EXACT, TIER_SAME_PHOTO, TIER_SIMILAR_SHOT
 
@@ -48,12 +49,7 @@ class SearchAnswer:
     results: list[ResultGroup] = field(default_factory=list)
 
 
-def tier_of(distance: int, radii: dict[str, int]) -> str:
-    """The strictest named tier a code distance falls in, or NO_MATCH."""
-    for tier in (TIER_SAME_PHOTO, TIER_EDITED_COPY, TIER_SIMILAR_SHOT):
-        if distance <= radii[tier]:
-            return tier
-    return NO_MATCH
+_STRICTNESS = {TIER_EXACT: 0, TIER_SAME_PHOTO: 1, TIER_EDITED_COPY: 2, TIER_SIMILAR_SHOT: 3}
 
 
 def search_file(library: Library, path: Path | str, top: int = 40) -> SearchAnswer:
@@ -92,9 +88,8 @@ def _exact_or_nearest(
         return TIER_EXACT, exact[0]
     if not matches:
         return NO_MATCH, None
-    best = matches[0]
-    tier = tier_of(best.distance, library.encoder.meta.tier_radii)
-    return tier, best.path if tier else None
+    best = min(matches, key=lambda m: (_STRICTNESS.get(m.tier, 9), m.distance))
+    return best.tier, best.path if best.tier else None
 
 
 def _answer(
@@ -104,30 +99,41 @@ def _answer(
 
 
 def collapse(library: Library, matches: list[Match]) -> list[ResultGroup]:
-    """Fold each match into the first earlier one it is a same-photo copy of."""
+    """Fold each match into the first earlier one it is a verified same-photo copy of."""
     meta = library.encoder.meta
     blobs = codes_of(library, [m.path for m in matches], meta.key)
     known = [m for m in matches if m.path in blobs]
     codes = from_blobs([blobs[m.path] for m in known], words_for(meta.bits))
-    radius = meta.radius(TIER_SAME_PHOTO)
+    signatures = _signatures(library, [m.path for m in known])
     heads: list[int] = []
     copies: dict[int, list[str]] = {}
     for i, match in enumerate(known):
-        head = next((h for h in heads if _distance(codes[h], codes[i]) <= radius), None)
+        head = next(
+            (h for h in heads if _same_photo(codes, signatures, h, i, meta.tier_radii)), None
+        )
         if head is None:
             heads.append(i)
             copies[i] = []
         else:
             copies[head].append(match.path)
     return [
-        ResultGroup(
-            known[h].path,
-            known[h].distance,
-            tier_of(known[h].distance, meta.tier_radii),
-            tuple(copies[h]),
-        )
+        ResultGroup(known[h].path, known[h].distance, known[h].tier, tuple(copies[h]))
         for h in heads
     ]
+
+
+def _signatures(library: Library, paths: list[str]) -> list[bytes | None]:
+    rows = [library.store.photo_by_path(p) for p in paths]
+    facts = library.store.facts({r.hash for r in rows if r is not None and r.hash})
+    return [facts[r.hash].signature if r is not None and r.hash in facts else None for r in rows]
+
+
+def _same_photo(
+    codes: np.ndarray, signatures: list[bytes | None], a: int, b: int, radii: dict[str, int]
+) -> bool:
+    sig = signature_distance([signatures[a]], [signatures[b]])
+    tier = classify_pairs(np.array([_distance(codes[a], codes[b])]), sig, radii)[0]
+    return tier == TIER_SAME_PHOTO
 
 
 def _distance(a: np.ndarray, b: np.ndarray) -> int:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from tests.conftest import make_photo
+from twinlens.engine.groups import classify_pairs
 from twinlens.engine.library import Library
-from twinlens.engine.query import NO_MATCH, search_file, search_image_data, tier_of
+from twinlens.engine.query import NO_MATCH, search_file, search_image_data
 
 
 @pytest.fixture
@@ -27,13 +29,16 @@ def scanned(tmp_path: Path, tiny_model: Path, library: Library) -> Library:
     return library
 
 
-def test_tier_of_names_the_strictest_tier() -> None:
-    radii = {"same_photo": 4, "edited_copy": 8, "similar_shot": 14}
-    assert [tier_of(d, radii) for d in (0, 4, 5, 14, 15)] == [
+def test_close_codes_are_a_duplicate_only_when_the_pixels_agree() -> None:
+    radii = {"same_photo": 8, "edited_copy": 8, "similar_shot": 4}
+    code = np.array([0, 3, 3, 3, 8, 9])
+    signature = np.array([0, 3, 6, 20, 5, 0])
+    assert classify_pairs(code, signature, radii) == [
         "same_photo",
         "same_photo",
         "edited_copy",
-        "similar_shot",
+        "similar_shot",  # codes close, pixels differ: another shot, never a duplicate
+        "edited_copy",
         NO_MATCH,
     ]
 

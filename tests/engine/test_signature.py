@@ -12,6 +12,9 @@ from twinlens.engine.groups import Candidate, code_groups, tiers_verified_by_sig
 from twinlens.engine.signature import SIGNATURE_SAME_PHOTO, distances, signature, to_blob
 
 
+RADII = {"same_photo": 8, "edited_copy": 8, "similar_shot": 4}
+
+
 @pytest.fixture
 def photo(tmp_path) -> Image.Image:
     return Image.open(make_photo(tmp_path / "p.jpg", seed=4, size=(640, 480))).convert("RGB")
@@ -54,11 +57,11 @@ def test_code_match_without_pixel_agreement_is_not_a_duplicate(
         for i, blob in enumerate(blobs)
     ]
     same_code = codes.pack_bits(np.zeros((3, 64), dtype=np.uint8))  # all three codes equal
-    groups, _ = code_groups(cands, same_code, 64, 8, tiers_verified_by_signature(cands, 8))
+    groups, _ = code_groups(cands, same_code, 64, 8, tiers_verified_by_signature(cands, RADII))
     assert [g.paths for g in groups] == [["/p/0.jpg", "/p/1.jpg"]]
     assert groups[0].tier == "same_photo"
     no_signature = [Candidate(c.hash, c.paths, c.mtimes, c.pixels, 10, 10, "", "") for c in cands]
     groups, _ = code_groups(
-        no_signature, same_code, 64, 8, tiers_verified_by_signature(no_signature, 8)
+        no_signature, same_code, 64, 8, tiers_verified_by_signature(no_signature, RADII)
     )
     assert groups == []
