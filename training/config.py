@@ -1,0 +1,95 @@
+"""Training configuration for the hashing models (TBH-VAE and TBH), in one typed place.
+
+Why: every number that shapes a run (code length, layer sizes, loss weights, GECO settings,
+optimiser, seed) lives here, is saved as JSON beside the run's outputs, and the tests build a
+tiny variant of the same dataclass, so what CI checks is what the real runs use.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+Method = Literal["tbh_vae", "tbh"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run of a twin-bottleneck hashing model on cached features."""
+
+    method: Method = "tbh_vae"
+    bits: int = 64
+    in_dim: int = 1280
+    """Backbone feature size (EfficientNet-Lite0 pooled embedding)."""
+    hidden: int = 1024
+    """Shared encoder trunk width (TBH: 1024)."""
+    cont_dim: int = 512
+    """Continuous bottleneck size L (TBH and TBH-VAE: 512)."""
+    adj_exponent: float = 1.4
+    """A_ij = (1 - d_ij / M) ** exponent, the code-driven graph (TBH code)."""
+    # Binary VAE: beta-TCVAE decomposition weights (alpha * MI + beta * TC + gamma * dimKL).
+    mi_weight: float = 1.0
+    tc_weight: float = 1.0
+    dim_kl_weight: float = 1.0
+    bin_weight: float = 1.0
+    """Overall weight of the binary KL decomposition relative to the continuous KL."""
+    adv_weight: float = 1.0
+    """Weight of the adversarial terms in the encoder's (actor's) loss."""
+    critic_hidden: int = 0
+    """0: a linear logistic critic as in TBH; > 0: one hidden layer of this width."""
+    # GECO on the continuous VAE (Rezende & Viola 2018).
+    kappa: float | None = None
+    """Reconstruction tolerance (per-dimension MSE on standardised features); None: measured."""
+    kappa_slack: float = 1.0
+    """kappa = slack * measured warm-up MSE when ``kappa`` is None."""
+    warmup_steps: int = 100
+    """Steps at the initial lambda whose final reconstruction error sets kappa."""
+    geco_alpha: float = 0.99
+    geco_eta: float = 0.01
+    """GECO step size: lambda <- lambda * exp(eta * C_ma / kappa) per step."""
+    lambda_init: float = 1.0
+    lambda_min: float = 1e-6
+    lambda_max: float = 1e12
+    recon_weight: float = 1.0
+    """TBH only: weight of 0.5 * ||x_hat - x||^2 (per sample, batch mean)."""
+    # Optimisation.
+    batch_size: int = 400
+    epochs: int = 30
+    lr: float = 1e-4
+    critic_lr: float = 1e-4
+    weight_decay: float = 0.0
+    seed: int = 0
+    dataset_size: int | None = None
+    """N for the minibatch-weighted sampling estimator; None: the training set size."""
+
+    def with_(self, **changes: object) -> TrainConfig:
+        """A copy with some fields changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def save(self, path: Path) -> None:
+        """Write the config as JSON beside a run's outputs."""
+        path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True))
+
+    @classmethod
+    def load(cls, path: Path) -> TrainConfig:
+        """Read a config written by :meth:`save`."""
+        return cls(**json.loads(path.read_text()))
+
+
+def tiny_config(method: Method = "tbh_vae") -> TrainConfig:
+    """A configuration small enough for unit tests (milliseconds per step)."""
+    return TrainConfig(
+        method=method,
+        bits=16,
+        in_dim=24,
+        hidden=32,
+        cont_dim=8,
+        batch_size=16,
+        epochs=1,
+        warmup_steps=2,
+        lr=1e-3,
+        critic_lr=1e-3,
+        dataset_size=64,
+    )

@@ -1,0 +1,1 @@
+"""Building blocks of the twin-bottleneck hashing models (one module per part)."""
