@@ -30,8 +30,12 @@ def main(source: Path) -> None:
     _edit("kodim03", edits / "kodim03_small.jpg", lambda im: im.resize((384, 256), Image.LANCZOS))
     _edit("kodim05", edits / "kodim05_q50.jpg", lambda im: im, quality=50)
     _edit("kodim07", edits / "kodim07_crop.jpg", lambda im: im.crop((38, 26, 730, 486)))
-    _edit("kodim14", edits / "kodim14_bright.jpg", lambda im: ImageEnhance.Brightness(im).enhance(1.2))
-    _edit("kodim19", edits / "kodim19_tilt.jpg", lambda im: im.rotate(3, Image.BICUBIC, expand=False))
+    _edit(
+        "kodim14", edits / "kodim14_bright.jpg", lambda im: ImageEnhance.Brightness(im).enhance(1.2)
+    )
+    _edit(
+        "kodim19", edits / "kodim19_tilt.jpg", lambda im: im.rotate(3, Image.BICUBIC, expand=False)
+    )
     _edit("kodim23", edits / "kodim23.png", lambda im: im, fmt="PNG")
     _exif_rotated("kodim22", edits / "kodim22_exif_rotated.jpg")
     shutil.copyfile(OUT / "kodim08.jpg", edits / "kodim08 (copy).jpg")

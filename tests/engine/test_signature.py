@@ -11,7 +11,6 @@ from twinlens.engine import codes
 from twinlens.engine.groups import Candidate, code_groups, tiers_verified_by_signature
 from twinlens.engine.signature import SIGNATURE_SAME_PHOTO, distances, signature, to_blob
 
-
 RADII = {"same_photo": 8, "edited_copy": 8, "similar_shot": 4}
 
 
