@@ -204,7 +204,8 @@ def pair_distances(
         d = _hamming(edit_codes[:, k][:, None, None, :], stored[None, :, :, :]).min(axis=2)
         positives[kind] = np.diagonal(d).copy()
         negatives[kind] = d[off_diagonal]
-    similar, unrelated = [], []
+    similar: list[int] = []
+    unrelated: list[int] = []
     for i, j in combinations(range(p), 2):
         # Both originals have stored variants: either may match the other.
         dist = int(
