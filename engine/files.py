@@ -85,6 +85,15 @@ def _walk_error(
     return handle
 
 
+def is_under(path: Path | str, root: Path | str) -> bool:
+    """Whether ``path`` is ``root`` or lies below it (by path, without touching the disk)."""
+    try:
+        Path(path).relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
 def content_hash(path: Path) -> str:
     """BLAKE2b-128 of the file's bytes, hex: the photo's identity."""
     digest = hashlib.blake2b(digest_size=16)

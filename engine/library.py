@@ -22,7 +22,7 @@ from .codes import from_blobs, words_for
 from .decode import decode_photo
 from .encoder import Encoder
 from .errors import DecodeError
-from .files import walk_photos
+from .files import is_under, walk_photos
 from .groups import (
     Candidate,
     DuplicateGroup,
@@ -171,7 +171,7 @@ class Library:
         by_hash: dict[str, list[str]] = defaultdict(list)
         blobs: dict[str, bytes] = {}
         for _, path, content, blob in rows:
-            if prefixes and not any(_is_under(path, prefix) for prefix in prefixes):
+            if prefixes and not any(is_under(path, prefix) for prefix in prefixes):
                 continue
             by_hash[content].append(path)
             blobs[content] = blob
@@ -374,7 +374,3 @@ def _is_dismissed(
     by_path = {p: c.hash for c in candidates for p in c.paths}
     hashes = {by_path[m.path] for m in group.members}
     return any(hashes <= marked for marked in dismissed)
-
-
-def _is_under(path: str, prefix: str) -> bool:
-    return path == prefix or path.startswith(prefix.rstrip(os.sep) + os.sep)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import NothingToUndo, TrashRefused
-from .files import content_hash, stat_file
+from .files import content_hash, is_under, stat_file
 from .groups import DuplicateGroup
 from .store import Store
 from .system_trash import find_in_trash, restore_from_trash, send_to_trash
@@ -59,7 +59,7 @@ def _check_file(store: Store, path: str, roots: Sequence[Path]) -> None:
     row = store.photo_by_path(path)
     if row is None or row.status != "indexed":
         raise TrashRefused(f"{path} is not an indexed photo of this library", [path])
-    if not any(_is_under(path, root) for root in roots):
+    if not any(is_under(path, root) for root in roots):
         raise TrashRefused(f"{path} is outside the library's folders", [path])
     try:
         current = content_hash(Path(path))
@@ -130,14 +130,6 @@ def undo_last(store: Store) -> list[str]:
     with store.writing() as db:
         db.table("trash_steps").update(step, {"undone_at": time.time()})
     return restored
-
-
-def _is_under(path: str, root: Path) -> bool:
-    try:
-        Path(path).relative_to(root)
-    except ValueError:
-        return False
-    return True
 
 
 def _names(paths: Sequence[str]) -> str:

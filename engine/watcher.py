@@ -22,7 +22,7 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers.api import BaseObserver
 
-from .files import is_photo_name
+from .files import is_photo_name, is_under
 from .progress import run_to_end
 from .scanner import Scanner, ScanSummary
 from .store import PhotoRow, Store
@@ -234,7 +234,7 @@ class Watcher:
 
     def _root_present(self, path: str) -> bool:
         for root in self.roots:
-            if _is_under(path, root):
+            if is_under(path, root):
                 return root.is_dir()
         return True
 
@@ -286,7 +286,7 @@ def _collapse(paths: list[Path]) -> list[Path]:
             by_folder[path.parent].append(path)
     targets = list(folders)
     for folder, files in by_folder.items():
-        if any(_is_under(str(folder), f) for f in folders):
+        if any(is_under(str(folder), f) for f in folders):
             continue
         targets += [folder] if len(files) >= _FOLDER_BATCH else files
     return targets
@@ -305,11 +305,3 @@ def _recently_written(path: str) -> bool:
         return time.time() - os.stat(path).st_mtime < _RETRY_RECENT_S
     except OSError:
         return False
-
-
-def _is_under(path: str, root: Path) -> bool:
-    try:
-        Path(path).relative_to(root)
-    except ValueError:
-        return False
-    return True
