@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlite_utils import Database
 
@@ -156,15 +156,8 @@ def photo_facts(library: Library | Path | str, path: str) -> PhotoFacts | None:
 
 def hashes_of(library: Library | Path | str, paths: Iterable[str]) -> dict[str, str]:
     """Content hash of each listed, indexed path."""
-    wanted = list(paths)
-    found: dict[str, str] = {}
-    with reading(library) as db:
-        for start in range(0, len(wanted), 500):
-            part = wanted[start : start + 500]
-            marks = ",".join("?" * len(part))
-            sql = f"select path, hash from photos where hash is not null and path in ({marks})"
-            found.update(dict(db.execute(sql, part).fetchall()))
-    return found
+    sql = "select path, hash from photos where hash is not null and path in ({marks})"
+    return _lookup_by_path(library, sql, [], paths)
 
 
 def paths_with_hash(library: Library | Path | str, content: str) -> list[str]:
@@ -176,15 +169,22 @@ def paths_with_hash(library: Library | Path | str, content: str) -> list[str]:
 
 def codes_of(library: Library | Path | str, paths: Iterable[str], model: str) -> dict[str, bytes]:
     """The stored code blob of each indexed path under ``model``."""
+    sql = (
+        "select p.path, c.code from photos p join codes c on c.hash = p.hash"
+        " and c.model = ? where p.path in ({marks})"
+    )
+    return _lookup_by_path(library, sql, [model], paths)
+
+
+def _lookup_by_path(
+    library: Library | Path | str, sql: str, params: list[object], paths: Iterable[str]
+) -> dict[str, Any]:
+    """Run a ``path in ({marks})`` query in batches (SQLite limits bound parameters)."""
     wanted = list(paths)
-    found: dict[str, bytes] = {}
+    found: dict[str, Any] = {}
     with reading(library) as db:
         for start in range(0, len(wanted), 500):
             part = wanted[start : start + 500]
-            marks = ",".join("?" * len(part))
-            sql = (
-                "select p.path, c.code from photos p join codes c on c.hash = p.hash"
-                f" and c.model = ? where p.path in ({marks})"
-            )
-            found.update(dict(db.execute(sql, [model, *part]).fetchall()))
+            query = sql.format(marks=",".join("?" * len(part)))
+            found.update(dict(db.execute(query, [*params, *part]).fetchall()))
     return found
