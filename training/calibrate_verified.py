@@ -25,7 +25,15 @@ from twinlens.engine.encoder import default_model_path
 from twinlens.engine.signature import SIGNATURE_EDITED_COPY, SIGNATURE_SAME_PHOTO, signature
 from twinlens.engine.signature import distances as signature_distances
 
-from .calibrate_tiers import EDITS, _encode, originals, ort_session, read_meta
+from .calibrate_tiers import (
+    EDITS,
+    SIMILAR_MAX_UNRELATED,
+    SIMILAR_PRECISION,
+    _encode,
+    originals,
+    ort_session,
+    read_meta,
+)
 from .export_first_model import write_metadata
 from .features import PHOTO_DIR, load_photo
 
@@ -41,7 +49,6 @@ LIGHT = (
     "bright_-20",
 )
 MAX_CANDIDATE_RADIUS = 12  # beyond this, all-pairs search over a big library gets slow
-SIMILAR_SHOT_RADIUS = 4  # from calibrate_tiers.py: 0.998 similar-or-duplicate precision
 
 
 def measure(path: Path) -> dict[str, dict[str, np.ndarray]]:
@@ -102,6 +109,27 @@ def choose_radius(data: dict[str, dict[str, np.ndarray]]) -> int:
     return best
 
 
+def similar_precision(data: dict[str, dict[str, np.ndarray]], radius: int) -> float:
+    """Precision of "similar or duplicate" by code alone: edits + same object vs unrelated."""
+    tp = sum(int((data[k]["code"] <= radius).sum()) for k in [*KINDS, "same_object"])
+    fp = int((data["unrelated"]["code"] <= radius).sum())
+    return tp / (tp + fp) if tp + fp else 1.0
+
+
+def choose_similar_radius(data: dict[str, dict[str, np.ndarray]], bits: int) -> int:
+    """``calibrate_tiers``' similar-shot rule: the largest radius (every smaller one passing
+    too) with at most 0.1 % of unrelated pairs inside and "similar or duplicate" precision
+    >= 0.9. Measured per model, never carried over from another model."""
+    unrelated = data["unrelated"]["code"]
+    radius = 0
+    while radius < bits and (
+        (unrelated <= radius + 1).mean() <= SIMILAR_MAX_UNRELATED
+        and similar_precision(data, radius + 1) >= SIMILAR_PRECISION
+    ):
+        radius += 1
+    return radius
+
+
 def best_phash_threshold(data: dict[str, dict[str, np.ndarray]]) -> int:
     """pHash's most permissive threshold that still keeps 0.99 precision (its best showing)."""
     best = 0
@@ -111,7 +139,9 @@ def best_phash_threshold(data: dict[str, dict[str, np.ndarray]]) -> int:
     return best
 
 
-def report(data: dict[str, dict[str, np.ndarray]], radius: int, phash_t: int) -> dict[str, float]:
+def report(
+    data: dict[str, dict[str, np.ndarray]], radius: int, similar_radius: int, phash_t: int
+) -> dict[str, float]:
     def same(d):
         return predicted(d, radius, SIGNATURE_SAME_PHOTO)
 
@@ -141,12 +171,13 @@ def report(data: dict[str, dict[str, np.ndarray]], radius: int, phash_t: int) ->
         f"mean recall on resize/recompression/format/brightness: twinlens {light:.3f}, pHash "
         f"{np.mean([(data[k]['phash'] <= phash_t).mean() for k in LIGHT]):.3f}"
     )
-    sim = data["same_object"]["code"] <= SIMILAR_SHOT_RADIUS
-    unrel = data["unrelated"]["code"] <= SIMILAR_SHOT_RADIUS
-    p_sim = sim.sum() / max(1, sim.sum() + unrel.sum())
+    sim = data["same_object"]["code"] <= similar_radius
+    unrel = data["unrelated"]["code"] <= similar_radius
+    p_sim = similar_precision(data, similar_radius)
     print(
-        f"similar shot radius {SIMILAR_SHOT_RADIUS}: {sim.mean():.3f} of same-object pairs,"
-        f" {int(unrel.sum())} unrelated pairs; precision {p_sim:.4f}"
+        f"similar shot radius {similar_radius}: {sim.mean():.3f} of same-object pairs,"
+        f" {int(unrel.sum())} of {len(unrel)} unrelated pairs; similar-or-duplicate"
+        f" precision {p_sim:.4f}"
     )
     return {
         "same_photo": round(p_same, 4),
@@ -155,17 +186,24 @@ def report(data: dict[str, dict[str, np.ndarray]], radius: int, phash_t: int) ->
     }
 
 
+def calibrate(path: Path) -> tuple[dict[str, int], dict[str, float]]:
+    """Measure the model file at ``path``; returns its tier radii and their precision."""
+    data = measure(path)
+    radius = choose_radius(data)
+    similar = choose_similar_radius(data, read_meta(path).bits)
+    measured = report(data, radius, similar, best_phash_threshold(data))
+    radii = {"same_photo": radius, "edited_copy": radius, "similar_shot": similar}
+    return radii, measured
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--write", action="store_true", help="store radii and precision")
     args = parser.parse_args()
     path = args.model or default_model_path()
-    data = measure(path)
-    radius = choose_radius(data)
-    measured = report(data, radius, best_phash_threshold(data))
+    radii, measured = calibrate(path)
     if args.write:
-        radii = {"same_photo": radius, "edited_copy": radius, "similar_shot": SIMILAR_SHOT_RADIUS}
         write_metadata(path, replace(read_meta(path), tier_radii=radii, tier_precision=measured))
         print(f"wrote tier radii {radii} and precision {measured} into {path}")
 

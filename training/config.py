@@ -39,6 +39,16 @@ class TrainConfig:
     """Weight of the adversarial terms in the encoder's (actor's) loss."""
     critic_hidden: int = 0
     """0: a linear logistic critic as in TBH; > 0: one hidden layer of this width."""
+    contrastive_weight: float = 0.0
+    """Weight of the optional code contrastive term (``losses.code_contrastive``); 0 = off."""
+    contrastive_temperature: float = 0.3
+    """NT-Xent temperature (CIBHash: 0.3)."""
+    positives: Literal["none", "neighbours", "views"] = "none"
+    """Where the contrastive term's partner comes from (``positives.py``)."""
+    neighbours_k: int = 10
+    """With ``positives="neighbours"``: draw the partner among this many nearest neighbours."""
+    view_count: int = 2
+    """With ``positives="views"``: how many cached augmented views of each image to draw from."""
     # GECO on the continuous VAE (Rezende & Viola 2018).
     kappa: float | None = None
     """Reconstruction tolerance (per-dimension MSE on standardised features); None: measured."""

@@ -59,14 +59,29 @@ def cifar_protocol() -> tuple[Split, Split]:
     return Split(train, y_train), Split(test, y_test)
 
 
+def validation_rows(n: int, n_queries: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted (database, query) row indices of the train-set validation split."""
+    order = np.random.default_rng(seed).permutation(n)
+    return np.sort(order[n_queries:]), np.sort(order[:n_queries])
+
+
+def augmented_views(count: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """(V, N, 1280) float32 features of ``count`` cached augmented views of the train set.
+
+    Computed (``features.py``, one backbone pass per view) when absent; ``rows`` selects
+    the training rows in use (the validation split's database).
+    """
+    views = [load_or_compute(f"cifar10_train_view{v}") for v in range(count)]
+    stacked = np.stack(views).astype(np.float32)
+    return stacked if rows is None else stacked[:, rows]
+
+
 def validation_protocol(train: Split, n_queries: int = 1000, seed: int = 0) -> tuple[Split, Split]:
     """Hold out ``n_queries`` TRAIN images as queries; the rest is training set and database.
 
     Hyperparameters are chosen on this split so the CIFAR test queries are never looked at.
     """
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(train.labels))
-    q, db = np.sort(order[:n_queries]), np.sort(order[n_queries:])
+    db, q = validation_rows(len(train.labels), n_queries, seed)
     return (
         Split(train.features[db], train.labels[db]),
         Split(train.features[q], train.labels[q]),

@@ -4,11 +4,12 @@
 Graph: ``image`` (N,3,224,224) -> frozen EfficientNet-Lite0 -> standardisation -> TBH-VAE
 encoder trunk -> binary head -> ``bits`` (N,M) uint8 = 1[logit > 0], plus ``embedding``
 (N,1280), the backbone embedding (as in the first model). Metadata from
-``engine.model_meta.ModelMeta.to_props()``, tier radii calibrated on edited real photos
-(``neardup.py``, single-code rule: what the engine matches today) with their measured
-precision. Reuses the first model's export machinery (``export_first_model``): ONNX export +
-checker, metadata writing, and the onnxruntime-vs-torch check on real photos and CIFAR test
-images (codes identical wherever |logit| >= 1e-5).
+``engine.model_meta.ModelMeta.to_props()``; tier radii calibrated on edited real photos by
+``calibrate_verified`` (the rule the engine applies: code candidates within a radius,
+verified by the pixel-structure signature) from the exported file itself, with their
+measured precision. Reuses the first model's export machinery (``export_first_model``):
+ONNX export + checker, metadata writing, and the onnxruntime-vs-torch check on real photos
+and CIFAR test images (codes identical wherever |logit| >= 1e-5).
 
 One command, from the repository root (cached features are reused; without them it computes
 them, ~50 minutes on 2 CPU cores; the training itself takes minutes)::
@@ -35,6 +36,7 @@ from twinlens.engine.model_meta import ModelMeta
 from twinlens.engine.preprocess import PreprocessConfig
 
 from .backbone import EMBEDDING_DIM, load_backbone
+from .config import TrainConfig
 from .data import Split, cifar_labels
 from .export_first_model import check_against_torch, export_onnx, training_commit, write_metadata
 from .features import CACHE_DIR, REPO_ROOT, load_or_compute
@@ -44,11 +46,21 @@ BITS = 64
 MODEL_ID = f"effnetlite0-tbhvae{BITS}"
 MODEL_VERSION = "1"
 MODEL_PATH = REPO_ROOT / "resources" / "models" / f"twinlens-{MODEL_ID}-v{MODEL_VERSION}.onnx"
-DESCRIPTION = (
-    "EfficientNet-Lite0 (ImageNet weights, TF padding) average-pooled 1280-d embedding, "
-    f"standardised, TBH-VAE encoder trunk + {BITS}-bit binary head trained without labels on "
-    "CIFAR-10 train features (issue 4)"
-)
+
+
+def description(config: TrainConfig) -> str:
+    """What the model file is, in words (stored in its metadata)."""
+    extra = {
+        "neighbours": f", with a code contrastive term on feature-space neighbours "
+        f"(k={config.neighbours_k}, weight {config.contrastive_weight:g})",
+        "views": f", with a code contrastive term on augmented views "
+        f"(weight {config.contrastive_weight:g})",
+    }.get(config.positives if config.contrastive_weight > 0 else "none", "")
+    return (
+        "EfficientNet-Lite0 (ImageNet weights, TF padding) average-pooled 1280-d embedding, "
+        f"standardised, TBH-VAE encoder trunk + {config.bits}-bit binary head trained without "
+        f"labels on CIFAR-10 train features{extra} (issue 4)"
+    )
 
 
 class TBHVAEHashing(nn.Module):
@@ -76,32 +88,15 @@ class TBHVAEHashing(nn.Module):
 
 def train_shipped(out: Path) -> Trained:
     """Train the shipped configuration on all 50,000 CIFAR-10 train features."""
-    from .run_cifar import TBH_VAE
+    from .run_cifar import SHIPPED
 
     features = load_or_compute("cifar10_train").astype(np.float32)
-    trained = fit(TBH_VAE.with_(bits=BITS), Split(features, cifar_labels()[0]))
+    trained = fit(SHIPPED.with_(bits=BITS), Split(features, cifar_labels()[0]))
     save(trained, out)
     return trained
 
 
-def calibrate(trained: Trained) -> tuple[dict[str, int], dict[str, float]]:
-    """Tier radii and their precision from the edited-photo set (single-code rule)."""
-    from . import neardup
-
-    edits = neardup.compute_edit_set()
-    variant_codes = trained.encode(edits.variants.reshape(-1, EMBEDDING_DIM)).reshape(
-        *edits.variants.shape[:2], -1
-    )
-    edit_codes = trained.encode(edits.edits.reshape(-1, EMBEDDING_DIM)).reshape(
-        *edits.edits.shape[:2], -1
-    )
-    pairs = neardup.pair_distances(variant_codes, edit_codes, edits.groups, edits.kinds, "single")
-    radii = neardup.choose_radii(pairs, BITS)
-    precision = neardup.tier_precision(pairs, radii)
-    return radii, {k: round(v, 4) for k, v in precision.items()}
-
-
-def make_meta(radii: dict[str, int], precision: dict[str, float]) -> ModelMeta:
+def make_meta(config: TrainConfig, radii: dict[str, int], precision: dict[str, float]) -> ModelMeta:
     return ModelMeta(
         model_id=MODEL_ID,
         model_version=MODEL_VERSION,
@@ -110,7 +105,7 @@ def make_meta(radii: dict[str, int], precision: dict[str, float]) -> ModelMeta:
         tier_radii=radii,
         tier_precision=precision,
         embedding_dim=EMBEDDING_DIM,
-        description=DESCRIPTION,
+        description=description(config),
         training_commit=training_commit(),
     )
 
@@ -143,13 +138,19 @@ def main() -> None:
             raise SystemExit(f"{args.from_run} is not a {BITS}-bit TBH-VAE run")
     else:
         trained = train_shipped(args.run_dir)
-    radii, precision = calibrate(trained)
-    print(f"tier radii {radii}, measured precision {precision}")
+    from .calibrate_verified import calibrate
+
     model = TBHVAEHashing(load_backbone(), trained).eval()
     partial = CACHE_DIR.parent / (MODEL_PATH.name + ".partial")
     export_onnx(model, partial)
-    write_metadata(partial, make_meta(radii, precision))
     check = check_against_torch(partial, model)
+    # Calibrate the exported file itself (onnxruntime, the app's decode and preprocessing);
+    # radius 0 everywhere until measured, so an interrupted run never ships a guess.
+    untested = {"same_photo": 0, "edited_copy": 0, "similar_shot": 0}
+    write_metadata(partial, make_meta(trained.config, untested, {}))
+    radii, precision = calibrate(partial)
+    write_metadata(partial, make_meta(trained.config, radii, precision))
+    print(f"tier radii {radii}, measured precision {precision}")
     if args.dry_run:
         print(f"dry run: checked file left at {partial}")
     else:

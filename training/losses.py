@@ -127,3 +127,22 @@ def actor_adversarial(critic: Critic, fake: torch.Tensor) -> torch.Tensor:
     """
     logits = critic(fake)
     return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+
+
+def code_contrastive(
+    bits_a: torch.Tensor, bits_b: torch.Tensor, temperature: float
+) -> torch.Tensor:
+    """NT-Xent (SimCLR / CIBHash) between the codes of two views of the same B images.
+
+    Codes map to +-1 / sqrt(M) so the similarity is the cosine of the codes
+    (1 - 2 d_H / M); each of the 2B codes must pick its partner out of the other 2B - 1.
+    Straight-through codes pass the gradient to the bit probabilities.
+    """
+    batch, bits = bits_a.shape
+    signs = torch.cat([2.0 * bits_a - 1.0, 2.0 * bits_b - 1.0]) / math.sqrt(bits)
+    sims = signs @ signs.T / temperature
+    self_mask = torch.eye(2 * batch, dtype=torch.bool, device=sims.device)
+    sims = sims.masked_fill(self_mask, float("-inf"))
+    rows = torch.arange(batch, device=sims.device)
+    partner = torch.cat([rows + batch, rows])
+    return F.cross_entropy(sims, partner)

@@ -26,6 +26,7 @@ from .evaluate import MapResult, mean_average_precision
 from .geco import Geco
 from .losses import (
     actor_adversarial,
+    code_contrastive,
     critic_loss,
     reconstruction_mse,
     tc_decomposition,
@@ -34,6 +35,7 @@ from .model.continuous import gaussian_kl
 from .model.discriminator import bernoulli_prior, uniform_prior
 from .model.tbh import TBH
 from .model.tbh_vae import TBHVAE
+from .positives import NeighbourPositives, Positives, ViewPositives, feature_neighbours
 
 HashModel = TBHVAE | TBH
 
@@ -72,9 +74,19 @@ def make_geco(config: TrainConfig) -> Geco:
 
 
 def vae_losses(
-    model: TBHVAE, x: torch.Tensor, geco: Geco, config: TrainConfig, n: int
+    model: TBHVAE,
+    x: torch.Tensor,
+    geco: Geco,
+    config: TrainConfig,
+    n: int,
+    partner: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, dict[str, float]]:
-    """Actor loss, critic loss and the logged terms of one TBH-VAE step."""
+    """Actor loss, critic loss and the logged terms of one TBH-VAE step.
+
+    Args:
+        partner: (B, D) positive partners of ``x`` (another view or a neighbour) when the
+            contrastive term is on; their codes come from the same trunk and binary head.
+    """
     out = model(x)
     tc = tc_decomposition(out.binary.bits, out.binary.logits, n)
     binary = config.mi_weight * tc.mi + config.tc_weight * tc.tc + config.dim_kl_weight * tc.dim_kl
@@ -90,7 +102,13 @@ def vae_losses(
     actor = kl_scale * (config.bin_weight * binary + kl_cont) + geco.lam * constraint
     actor = actor + config.adv_weight * adv
     critic = critic_loss(model.critic, uniform_prior(out.graph), out.graph)
-    terms = {
+    terms: dict[str, torch.Tensor] = {}
+    if partner is not None and config.contrastive_weight > 0:
+        partner_bits = model.binary(model.trunk(partner), sample=True).bits
+        contrast = code_contrastive(out.binary.bits, partner_bits, config.contrastive_temperature)
+        actor = actor + config.contrastive_weight * contrast
+        terms["contrast"] = contrast
+    terms |= {
         "mi": tc.mi,
         "tc": tc.tc,
         "dim_kl": tc.dim_kl,
@@ -125,12 +143,13 @@ def train_step(
     optimisers: tuple[torch.optim.Optimizer, torch.optim.Optimizer],
     geco: Geco,
     n: int,
+    partner: torch.Tensor | None = None,
 ) -> dict[str, float]:
     """One actor step then one critic step on the same batch; returns the logged terms."""
     actor_opt, critic_opt = optimisers
     config = model.config
     if isinstance(model, TBHVAE):
-        actor, critic, terms = vae_losses(model, x, geco, config, n)
+        actor, critic, terms = vae_losses(model, x, geco, config, n, partner)
     else:
         actor, critic, terms = tbh_losses(model, x, config)
     actor_opt.zero_grad(set_to_none=True)
@@ -152,16 +171,24 @@ def train_one_epoch(
     optimisers: tuple[torch.optim.Optimizer, torch.optim.Optimizer],
     geco: Geco,
     generator: torch.Generator,
+    positives: Positives | None = None,
 ) -> dict[str, float]:
     """One shuffled pass (full batches only: the graph is the batch); mean of each term."""
     model.train()
     n, batch = len(data), model.config.batch_size
-    order = torch.randperm(n, generator=generator, device="cpu").to(data.device)
+    order = torch.randperm(n, generator=generator, device="cpu")
     sums: dict[str, float] = {}
     steps = 0
     for lo in range(0, n - batch + 1, batch):
+        rows = order[lo : lo + batch]
+        partner = None if positives is None else positives.draw(rows, data, generator)
         terms = train_step(
-            model, data[order[lo : lo + batch]], optimisers, geco, model.config.dataset_size or n
+            model,
+            data[rows.to(data.device)],
+            optimisers,
+            geco,
+            model.config.dataset_size or n,
+            partner,
         )
         for key, value in terms.items():
             if value is not None:
@@ -196,17 +223,48 @@ def evaluate(trained: Trained, database: Split, queries: Split, k: int = 1000) -
     )
 
 
+def make_positives(
+    config: TrainConfig,
+    train: Split,
+    scaler: Scaler,
+    device: torch.device,
+    views: np.ndarray | None = None,
+    neighbours: np.ndarray | None = None,
+) -> Positives | None:
+    """The contrastive partners the config asks for (None when the term is off).
+
+    ``neighbours`` may be precomputed (``feature_neighbours`` of ``train.features`` with at
+    least ``config.neighbours_k`` columns) so several runs share one search.
+    """
+    if config.contrastive_weight <= 0 or config.positives == "none":
+        return None
+    if config.positives == "neighbours":
+        k = config.neighbours_k
+        if neighbours is None or neighbours.shape[1] < k:
+            neighbours = feature_neighbours(train.features, k)
+        return NeighbourPositives(neighbours[:, :k])
+    if views is None:
+        raise ValueError('positives="views" needs the cached features of augmented views')
+    standardised = np.stack([scaler.transform(v) for v in views])
+    return ViewPositives(torch.from_numpy(standardised).to(device))
+
+
 def fit(
     config: TrainConfig,
     train: Split,
     validation: tuple[Split, Split] | None = None,
     log: bool = True,
+    views: np.ndarray | None = None,
+    neighbours: np.ndarray | None = None,
 ) -> Trained:
     """Train a model on ``train.features`` (labels unused); optionally score each epoch.
 
     Args:
         validation: (database, queries) to report mAP@1000 after every epoch (monitoring only;
             the last epoch's model is returned).
+        views: (V, N, D) raw features of augmented views of the training images, needed
+            when ``config.positives == "views"``.
+        neighbours: precomputed ``feature_neighbours(train.features, k)`` (optional).
     """
     torch.manual_seed(config.seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -218,11 +276,12 @@ def fit(
         torch.optim.Adam(model.critic_parameters(), lr=config.critic_lr),
     )
     geco = make_geco(config)
+    positives = make_positives(config, train, scaler, device, views, neighbours)
     generator = torch.Generator().manual_seed(config.seed)
     trained = Trained(model, scaler, config, [], geco if config.method == "tbh_vae" else None)
     for epoch in range(config.epochs):
         started = time.perf_counter()
-        terms = train_one_epoch(model, data, optimisers, geco, generator)
+        terms = train_one_epoch(model, data, optimisers, geco, generator, positives)
         terms.update(epoch=epoch + 1, seconds=time.perf_counter() - started)
         if validation is not None:
             terms["val_map"] = evaluate(trained, *validation).stable
@@ -237,6 +296,7 @@ def fit(
 def _format(config: TrainConfig, terms: dict[str, float]) -> str:
     keys = (
         "mse",
+        "contrast",
         "mi",
         "tc",
         "dim_kl",

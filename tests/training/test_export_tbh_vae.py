@@ -55,10 +55,15 @@ def test_export_roundtrip(tmp_path):
     model = TBHVAEHashing(backbone, trained).eval()
     path = tmp_path / "tiny.onnx"
     export_onnx(model, path)
-    meta = make_meta({"same_photo": 1, "edited_copy": 2, "similar_shot": 4}, {"edited_copy": 1.0})
+    meta = make_meta(
+        trained.config,
+        {"same_photo": 1, "edited_copy": 2, "similar_shot": 4},
+        {"edited_copy": 1.0},
+    )
     write_metadata(path, meta)
     props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
     assert ModelMeta.from_props(props).tier_radii["edited_copy"] == 2
+    assert "TBH-VAE" in ModelMeta.from_props(props).description
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     bits, emb = sess.run(["bits", "embedding"], {"image": images.numpy()})
     with torch.no_grad():
