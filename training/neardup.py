@@ -322,7 +322,7 @@ def markdown(results: list[dict], kinds: list[str]) -> str:
 
 
 def main() -> None:
-    """Score TBH-VAE (a saved run), the shipped ITQ head and pHash; print the tables."""
+    """Score saved runs (TBH-VAE variants), the first ITQ head and pHash; print the tables."""
     import argparse
     import json
     from pathlib import Path
@@ -331,14 +331,19 @@ def main() -> None:
     from .train import load
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--run", type=Path, default=CACHE_DIR.parent / "runs/cifar/tbh-vae-64")
+    parser.add_argument(
+        "--run",
+        type=Path,
+        nargs="+",
+        default=[CACHE_DIR.parent / "runs/cifar/tbh-vae-64"],
+        help="saved runs to score (each named by its folder)",
+    )
     parser.add_argument("--out", type=Path, default=CACHE_DIR.parent / "runs/neardup.json")
     args = parser.parse_args()
     edits = compute_edit_set()
-    trained = load(args.run)
+    heads = {run.name: load(run).encode for run in args.run}
     # The first model's head exactly as shipped (ITQ-64 on CIFAR-10 train + the photos).
-    itq = fit_head()
-    heads = {"TBH-VAE": trained.encode, "ITQ-v1": itq.encode}
+    heads["ITQ-v1"] = fit_head().encode
     results = []
     for rule in ("single", "rotations"):
         for name, encode in heads.items():
@@ -351,7 +356,7 @@ def main() -> None:
     for r in results:
         precision = {k: round(v, 4) for k, v in r["tier_precision"].items()}
         print(
-            f"{r['method']:8s} {r['rule']:9s} radii {r['radii']} tier precision {precision} "
+            f"{r['method']:12s} {r['rule']:9s} radii {r['radii']} tier precision {precision} "
             f"same-object recall at similar_shot {r['similar_recall']:.3f}"
         )
     print(markdown(results, edits.kinds))

@@ -35,7 +35,7 @@ from .data import (
 )
 from .evaluate import mean_average_precision, plot_pr_curves, pr_curve
 from .positives import feature_neighbours
-from .train import fit, save
+from .train import fit, load, save
 
 BITS = (16, 32, 64)
 
@@ -83,12 +83,20 @@ def encoders(
     lambdas: dict,
     views: np.ndarray | None,
     neighbours: np.ndarray | None,
+    rescore: bool = False,
 ) -> dict:
-    """Fit every method at one code length; returns name -> features->codes function."""
+    """Fit every method at one code length; returns name -> features->codes function.
+
+    With ``rescore`` the learned models saved by an earlier run in ``out`` are loaded instead
+    of trained again (scoring and plots only).
+    """
     result = {}
     for name, base in LEARNED.items():
-        trained = fit(base.with_(bits=bits), train, views=views, neighbours=neighbours)
-        save(trained, out / run_dir(name, bits))
+        if rescore:
+            trained = load(out / run_dir(name, bits))
+        else:
+            trained = fit(base.with_(bits=bits), train, views=views, neighbours=neighbours)
+            save(trained, out / run_dir(name, bits))
         if base.method == "tbh_vae":
             lambdas[f"{name} {bits} bits"] = [row["log_lambda"] for row in trained.history]
         result[name] = trained.encode
@@ -97,7 +105,13 @@ def encoders(
     return result
 
 
-def run(database: Split, queries: Split, out: Path, view_rows: np.ndarray | None = None) -> dict:
+def run(
+    database: Split,
+    queries: Split,
+    out: Path,
+    view_rows: np.ndarray | None = None,
+    rescore: bool = False,
+) -> dict:
     """Train (on the database features), score, plot; returns the results dictionary.
 
     Args:
@@ -109,12 +123,15 @@ def run(database: Split, queries: Split, out: Path, view_rows: np.ndarray | None
     lambdas: dict[str, list[float]] = {}
     configs = LEARNED.values()
     views = neighbours = None
-    if any(c.positives == "views" and c.contrastive_weight > 0 for c in configs):
+    if not rescore and any(c.positives == "views" and c.contrastive_weight > 0 for c in configs):
         views = augmented_views(max(c.view_count for c in configs), view_rows)
-    if any(c.positives == "neighbours" and c.contrastive_weight > 0 for c in configs):
+    if not rescore and any(
+        c.positives == "neighbours" and c.contrastive_weight > 0 for c in configs
+    ):
         neighbours = feature_neighbours(database.features, max(c.neighbours_k for c in configs))
     for bits in BITS:
-        for name, encode in encoders(database, bits, out, lambdas, views, neighbours).items():
+        fitted = encoders(database, bits, out, lambdas, views, neighbours, rescore)
+        for name, encode in fitted.items():
             started = time.perf_counter()
             db_codes, q_codes = encode(database.features), encode(queries.features)
             scores = mean_average_precision(q_codes, db_codes, queries.labels, database.labels)
@@ -178,6 +195,9 @@ def main() -> None:
     )
     parser.add_argument("--validate", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("cache/runs/cifar"))
+    parser.add_argument(
+        "--rescore", action="store_true", help="score the models saved in --out, no training"
+    )
     args = parser.parse_args()
     torch.set_num_threads(2)
     started = time.perf_counter()
@@ -185,7 +205,7 @@ def main() -> None:
     database, queries = validation_protocol(train) if args.validate else (train, test)
     view_rows = validation_rows(len(train.labels))[0] if args.validate else None
     args.out.mkdir(parents=True, exist_ok=True)
-    results = run(database, queries, args.out, view_rows)
+    results = run(database, queries, args.out, view_rows, args.rescore)
     (args.out / "results.json").write_text(json.dumps(results, indent=1))
     text = table(results)
     (args.out / "table.md").write_text(text + "\n")

@@ -1,4 +1,4 @@
-"""Tests of the first model: backbone, ITQ head, and the shipped ONNX file's metadata.
+"""Tests of the backbone, the ITQ head, and the shipped ONNX file's metadata.
 
 Why: the model file is built once and then shipped; these check the pieces that would break it
 silently (weights not loading strictly, a non-orthogonal rotation, metadata the engine cannot
@@ -22,7 +22,8 @@ from twinlens.engine.model_meta import (
 from twinlens.engine.preprocess import PreprocessConfig
 
 REPO = Path(__file__).resolve().parents[2]
-MODEL = REPO / "resources" / "models" / "twinlens-effnetlite0-itq64-v1.onnx"
+SHIPPED = sorted((REPO / "resources" / "models").glob("*.onnx"))
+MODEL = SHIPPED[-1] if SHIPPED else REPO / "resources" / "models" / "(none).onnx"
 SHARED = Path(os.environ.get("TWINLENS_SHARED", REPO.parent / "shared"))
 KODAK = SHARED / "data" / "photos" / "kodak"
 needs_model = pytest.mark.skipif(not MODEL.is_file(), reason=f"model file not built: {MODEL}")
@@ -86,7 +87,9 @@ def test_shipped_model_metadata_round_trips() -> None:
     props = {p.key: p.value for p in model.metadata_props}
     meta = ModelMeta.from_props(props)
     assert meta.to_props() == props
-    assert meta.key == "effnetlite0-itq64@1"
+    assert len(SHIPPED) == 1, f"exactly one shipped model expected, found {SHIPPED}"
+    assert meta.key == "effnetlite0-tbhvae64@1"
+    assert "TBH-VAE" in meta.description
     assert meta.bits == 64
     assert meta.embedding_dim == 1280
     assert meta.preprocess == PreprocessConfig()
