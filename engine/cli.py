@@ -189,6 +189,7 @@ def _cmd_undo(args: argparse.Namespace) -> int:
 
 
 def _cmd_watch(args: argparse.Namespace) -> int:
+    import signal
     import threading
 
     with _open(args) as library:
@@ -200,14 +201,22 @@ def _cmd_watch(args: argparse.Namespace) -> int:
             for line in change.describe():
                 print(line, flush=True)
 
+        def request_stop(signum: int, frame: object) -> None:
+            stop.set()
+
+        # Ctrl+C and a service manager's SIGTERM both end the watch cleanly (the batch in
+        # progress is written), even when the parent process started us with SIGINT ignored.
+        stop_signals = [signal.SIGINT, signal.SIGTERM]
+        previous = {sig: signal.signal(sig, request_stop) for sig in stop_signals}
         watcher = library.watch(report)
         print("Watching " + ", ".join(map(str, library.roots())) + " (Ctrl+C stops)", flush=True)
         try:
-            stop.wait()
-        except KeyboardInterrupt:
-            pass
+            while not stop.wait(0.5):
+                pass
         finally:
             watcher.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
     return EXIT_OK
 
 

@@ -169,9 +169,24 @@ def test_trash_and_undo_commands(
     assert "no removal to undo" in err
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
-def test_watch_command_prints_what_it_indexes(
-    tiny_model: Path, photos: Path, library_path: Path, capsys
+def _ignore_sigint() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell does for a background job
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals to a child process")
+@pytest.mark.parametrize(
+    ("stop_signal", "parent_ignores_sigint"),
+    [("SIGINT", False), ("SIGINT", True), ("SIGTERM", False)],
+)
+def test_watch_command_prints_what_it_indexes_and_stops_cleanly(
+    tiny_model: Path,
+    photos: Path,
+    library_path: Path,
+    capsys,
+    stop_signal: str,
+    parent_ignores_sigint: bool,
 ) -> None:
     import signal
 
@@ -189,6 +204,7 @@ def test_watch_command_prints_what_it_indexes(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_ignore_sigint if parent_ignores_sigint else None,
     )
     try:
         assert process.stdout is not None
@@ -199,9 +215,8 @@ def test_watch_command_prints_what_it_indexes(
         line = next(line for line in lines if not line.startswith("error "))  # known errors first
         assert line.strip() == f"indexed  {photos / 'arrived.jpg'}"
     finally:
-        process.send_signal(signal.SIGINT)
-        # stop() may take up to 2 x 10 s (observer, then the batch in progress) on a busy machine.
-        process.wait(timeout=60)
+        process.send_signal(getattr(signal, stop_signal))
+        process.wait(timeout=30)
     assert process.returncode == 0
 
 
