@@ -74,6 +74,11 @@ class TrainConfig:
     dataset_size: int | None = None
     """N for the minibatch-weighted sampling estimator; None: the training set size."""
 
+    @property
+    def partners(self) -> Literal["none", "neighbours", "views"]:
+        """Where contrastive partners come from; "none" when the term is off."""
+        return self.positives if self.contrastive_weight > 0 else "none"
+
     def with_(self, **changes: object) -> TrainConfig:
         """A copy with some fields changed."""
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -55,7 +55,7 @@ def description(config: TrainConfig) -> str:
         f"(k={config.neighbours_k}, weight {config.contrastive_weight:g})",
         "views": f", with a code contrastive term on augmented views "
         f"(weight {config.contrastive_weight:g})",
-    }.get(config.positives if config.contrastive_weight > 0 else "none", "")
+    }.get(config.partners, "")
     return (
         "EfficientNet-Lite0 (ImageNet weights, TF padding) average-pooled 1280-d embedding, "
         f"standardised, TBH-VAE encoder trunk + {config.bits}-bit binary head trained without "

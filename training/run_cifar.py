@@ -71,6 +71,23 @@ SHIPPED = TBH_VAE_NEIGHBOURS
 """The configuration ``export_tbh_vae`` trains and ships (the winner of this evaluation)."""
 
 
+def partner_data(
+    configs: list[TrainConfig], database: Split, view_rows: np.ndarray | None
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(views, neighbours) that the contrastive configs among ``configs`` need, made once.
+
+    Args:
+        view_rows: training rows of ``database`` (for slicing the augmented-view cache);
+            None when the database is the whole training set.
+    """
+    views = neighbours = None
+    if any(c.partners == "views" for c in configs):
+        views = augmented_views(max(c.view_count for c in configs), view_rows)
+    if any(c.partners == "neighbours" for c in configs):
+        neighbours = feature_neighbours(database.features, max(c.neighbours_k for c in configs))
+    return views, neighbours
+
+
 def run_dir(name: str, bits: int) -> str:
     """Folder name of one trained model inside a run, e.g. ``tbh-vae+nc-64``."""
     return f"{name.lower()}-{bits}"
@@ -121,14 +138,9 @@ def run(
     results: dict[str, dict] = {}
     curves = {}
     lambdas: dict[str, list[float]] = {}
-    configs = LEARNED.values()
-    views = neighbours = None
-    if not rescore and any(c.positives == "views" and c.contrastive_weight > 0 for c in configs):
-        views = augmented_views(max(c.view_count for c in configs), view_rows)
-    if not rescore and any(
-        c.positives == "neighbours" and c.contrastive_weight > 0 for c in configs
-    ):
-        neighbours = feature_neighbours(database.features, max(c.neighbours_k for c in configs))
+    views, neighbours = (
+        (None, None) if rescore else partner_data(list(LEARNED.values()), database, view_rows)
+    )
     for bits in BITS:
         fitted = encoders(database, bits, out, lambdas, views, neighbours, rescore)
         for name, encode in fitted.items():

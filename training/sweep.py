@@ -4,7 +4,7 @@
 Why: every setting in ``run_cifar`` must be chosen without looking at the test queries, and
 comparing settings is only fair when they share data, neighbours and the split. Each
 argument is one setting as JSON overrides of ``run_cifar.TBH_VAE``; the script prints
-validation mAP@1000 per epoch and a final table (also written as JSON with ``--out``).
+validation mAP@1000 per setting (also written as JSON with ``--out``).
 
     python -m twinlens.training.sweep '{}' '{"contrastive_weight": 1, "positives": "neighbours"}'
 """
@@ -19,10 +19,9 @@ from pathlib import Path
 import torch
 
 from .baselines import fit_scaled_itq
-from .data import augmented_views, cifar_protocol, validation_protocol, validation_rows
+from .data import cifar_protocol, validation_protocol, validation_rows
 from .evaluate import mean_average_precision
-from .positives import feature_neighbours
-from .run_cifar import TBH_VAE
+from .run_cifar import TBH_VAE, partner_data
 from .train import evaluate, fit
 
 
@@ -37,27 +36,20 @@ def main() -> None:
     torch.set_num_threads(2)
     train, _ = cifar_protocol()
     database, queries = validation_protocol(train)
-    settings = [json.loads(s) for s in args.settings]
-    k = max([s.get("neighbours_k", TBH_VAE.neighbours_k) for s in settings])
-    neighbours = None
-    if any(s.get("positives") == "neighbours" for s in settings):
-        started = time.perf_counter()
-        neighbours = feature_neighbours(database.features, k)
-        print(f"neighbours (k={k}) in {time.perf_counter() - started:.0f}s", flush=True)
+    configs = [TBH_VAE.with_(**json.loads(s)) for s in args.settings]
+    started = time.perf_counter()
+    views, neighbours = partner_data(configs, database, validation_rows(len(train.labels))[0])
+    print(f"contrastive partners ready in {time.perf_counter() - started:.0f}s", flush=True)
     rows = []
-    for setting in settings:
-        config = TBH_VAE.with_(**setting)
-        views = None
-        if config.positives == "views":
-            views = augmented_views(config.view_count, validation_rows(len(train.labels))[0])
+    for setting, config in zip(args.settings, configs, strict=True):
         started = time.perf_counter()
         trained = fit(config, database, views=views, neighbours=neighbours)
         score = evaluate(trained, database, queries).stable
         seconds = time.perf_counter() - started
-        rows.append({"setting": setting, "val_map": score, "seconds": seconds})
-        print(f"val mAP@1000 {score:.4f}  {json.dumps(setting)}", flush=True)
+        rows.append({"setting": json.loads(setting), "val_map": score, "seconds": seconds})
+        print(f"val mAP@1000 {score:.4f}  {setting}", flush=True)
     if args.itq:
-        for bits in sorted({TBH_VAE.with_(**s).bits for s in settings}):
+        for bits in sorted({c.bits for c in configs}):
             itq = fit_scaled_itq(database.features, bits)
             score = mean_average_precision(
                 itq.encode(queries.features),

@@ -236,16 +236,16 @@ def make_positives(
     ``neighbours`` may be precomputed (``feature_neighbours`` of ``train.features`` with at
     least ``config.neighbours_k`` columns) so several runs share one search.
     """
-    if config.contrastive_weight <= 0 or config.positives == "none":
+    if config.partners == "none":
         return None
-    if config.positives == "neighbours":
+    if config.partners == "neighbours":
         k = config.neighbours_k
         if neighbours is None or neighbours.shape[1] < k:
             neighbours = feature_neighbours(train.features, k)
         return NeighbourPositives(neighbours[:, :k])
     if views is None:
         raise ValueError('positives="views" needs the cached features of augmented views')
-    standardised = np.stack([scaler.transform(v) for v in views])
+    standardised = np.stack([scaler.transform(v) for v in views[: config.view_count]])
     return ViewPositives(torch.from_numpy(standardised).to(device))
 
 
