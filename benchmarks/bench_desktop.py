@@ -35,7 +35,7 @@ def build_library(folder: Path, photos: int) -> Path:
     from PIL import Image, ImageDraw
 
     from twinlens.engine.library import Library
-    from twinlens.engine.thumbnails import Thumbnails, bucket
+    from twinlens.engine.media.thumbnails import Thumbnails, bucket
 
     path = folder / "bench.twinlens"
     library = Library(path)

@@ -17,8 +17,8 @@ import time
 
 import numpy as np
 
-from twinlens.engine import hamming
-from twinlens.engine.groups import Candidate, code_groups, tiers_by_distance
+from twinlens.engine.matching import hamming
+from twinlens.engine.matching.groups import Candidate, code_groups, tiers_by_distance
 
 
 def planted_codes(n: int, seed: int = 0) -> tuple[np.ndarray, int]:

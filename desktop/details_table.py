@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPalette
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-from twinlens.engine.catalog import PhotoFacts
+from twinlens.engine.storage.catalog import PhotoFacts
 
 from .messages import size_text
 

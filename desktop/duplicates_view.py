@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinlens.engine.catalog import PhotoEntry, PhotoFacts
-from twinlens.engine.groups import DuplicateGroup
-from twinlens.engine.model_meta import TIER_EDITED_COPY, TIER_EXACT, TIER_SAME_PHOTO
+from twinlens.engine.matching.groups import DuplicateGroup
+from twinlens.engine.model.meta import TIER_EDITED_COPY, TIER_EXACT, TIER_SAME_PHOTO
+from twinlens.engine.storage.catalog import PhotoEntry, PhotoFacts
 
 from .compare_view import CompareView
 from .details_table import DetailsTable

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinlens.engine.catalog import PhotoEntry
+from twinlens.engine.storage.catalog import PhotoEntry
 
 from . import settings as keys
 from .drops import Dropped, read_mime

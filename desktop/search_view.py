@@ -12,8 +12,8 @@ import os
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from twinlens.engine.catalog import PhotoEntry
-from twinlens.engine.query import SearchAnswer
+from twinlens.engine.matching.search import SearchAnswer
+from twinlens.engine.storage.catalog import PhotoEntry
 
 from .grid_view import PhotoGrid
 from .library_model import PhotoListModel

@@ -14,13 +14,14 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from twinlens.engine import catalog, query
-from twinlens.engine.catalog import PhotoEntry
 from twinlens.engine.folders import remove_root
-from twinlens.engine.groups import DuplicateGroup
+from twinlens.engine.indexing.scanner import ScanSummary
+from twinlens.engine.indexing.watcher import LibraryChange, Watcher
 from twinlens.engine.library import Library
-from twinlens.engine.scanner import ScanSummary
-from twinlens.engine.watcher import LibraryChange, Watcher
+from twinlens.engine.matching import search as query
+from twinlens.engine.matching.groups import DuplicateGroup
+from twinlens.engine.storage import catalog
+from twinlens.engine.storage.catalog import PhotoEntry
 
 from .jobs import Job, Jobs
 from .messages import error_text

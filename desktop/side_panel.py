@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinlens.engine.catalog import PhotoEntry
+from twinlens.engine.storage.catalog import PhotoEntry
 
 from .messages import reason_text
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtGui import QImage, QPainter, QPixmap, QPixmapCache
 
 from twinlens.engine.errors import DecodeError
-from twinlens.engine.thumbnails import Thumbnails
+from twinlens.engine.media.thumbnails import Thumbnails
 
 _MAX_PENDING = 300
 _CACHE_KB = 256 * 1024

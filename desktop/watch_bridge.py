@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from twinlens.engine.watcher import LibraryChange
+from twinlens.engine.indexing.watcher import LibraryChange
 
 
 class WatchBridge(QObject):

@@ -15,12 +15,12 @@ from .errors import (
     TwinlensError,
     UndoFailed,
 )
-from .groups import DuplicateGroup, Member
+from .indexing.scanner import ScanSummary
+from .indexing.watcher import LibraryChange, Watcher
 from .library import Library, LibraryInfo, Match, bundled_samples, default_library_path
+from .matching.groups import DuplicateGroup, Member
 from .progress import CancelToken, Progress
-from .scanner import ScanSummary
-from .trash import TrashReceipt
-from .watcher import LibraryChange, Watcher
+from .removal.trash import TrashReceipt
 
 __all__ = [
     "CancelToken",

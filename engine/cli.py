@@ -14,10 +14,10 @@ from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .codes import to_hex
 from .errors import DecodeError, TwinlensError
-from .groups import DuplicateGroup
 from .library import Library, bundled_samples, default_library_path
+from .matching.groups import DuplicateGroup
+from .model.codes import to_hex
 from .progress import Progress, run_to_end
 
 T = TypeVar("T")
@@ -222,8 +222,8 @@ def _cmd_watch(args: argparse.Namespace) -> int:
 
 def _cmd_encode(args: argparse.Namespace) -> int:
     _require_paths(args.paths)
-    from .encoder import Encoder
     from .library import encode_files
+    from .model.encoder import Encoder
 
     encoder = Encoder()
     bits = encoder.meta.bits

@@ -18,12 +18,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .codes import from_blobs, words_for
-from .decode import decode_photo
-from .encoder import Encoder
 from .errors import DecodeError
-from .files import is_under, walk_photos
-from .groups import (
+from .indexing.scanner import Scanner, ScanSummary
+from .indexing.watcher import LibraryChange, Watcher
+from .matching.groups import (
     Candidate,
     DuplicateGroup,
     all_similar,
@@ -33,15 +31,17 @@ from .groups import (
     signature_distance,
     tiers_verified_by_signature,
 )
-from .hamming import CodeIndex
-from .model_meta import TIER_EDITED_COPY, TIER_SIMILAR_SHOT
-from .preprocess import to_array
+from .matching.hamming import CodeIndex
+from .media.decode import decode_photo
+from .media.files import is_under, walk_photos
+from .media.signature import signature
+from .media.signature import to_blob as signature_blob
+from .model.codes import from_blobs, words_for
+from .model.encoder import Encoder
+from .model.meta import TIER_EDITED_COPY, TIER_SIMILAR_SHOT
+from .model.preprocess import to_array
 from .progress import CancelToken, Progress, run_to_end
-from .scanner import Scanner, ScanSummary
-from .signature import signature
-from .signature import to_blob as signature_blob
-from .store import Store
-from .trash import (
+from .removal.trash import (
     TrashReceipt,
     check_removal,
     last_step,
@@ -49,7 +49,7 @@ from .trash import (
     recover_pending,
     undo_last,
 )
-from .watcher import LibraryChange, Watcher
+from .storage.store import Store
 
 LIBRARY_ENV = "TWINLENS_LIBRARY"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from twinlens.engine.model_meta import ModelMeta
-from twinlens.engine.preprocess import PreprocessConfig
+from twinlens.engine.model.meta import ModelMeta
+from twinlens.engine.model.preprocess import PreprocessConfig
 
 
 def tiny_meta(version: str = "1") -> ModelMeta:

@@ -13,7 +13,7 @@ weights (see ``python -m twinlens.training.backbone``, which prints the check). 
 Python ints computed from the input size, so the ONNX graph for a static 224x224 input holds
 constant ``Pad`` nodes.
 
-Input: the tensor ``twinlens.engine.preprocess.to_batch`` makes with the default
+Input: the tensor ``twinlens.engine.model.preprocess.to_batch`` makes with the default
 ``PreprocessConfig`` (RGB, bicubic 224x224, mean = std = 0.5, so values in [-1, 1]).
 """
 
@@ -196,7 +196,7 @@ def sanity_check(names: tuple[str, ...] = ("kodim20", "kodim21", "kodim22", "kod
     """Print top-3 ImageNet classes of a few Kodak photos for TF-same and symmetric padding."""
     from PIL import Image
 
-    from twinlens.engine.preprocess import PreprocessConfig, to_batch
+    from twinlens.engine.model.preprocess import PreprocessConfig, to_batch
 
     kodak = Path("/work/shared/data/photos/kodak")
     images = []

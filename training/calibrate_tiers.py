@@ -30,13 +30,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
-from twinlens.engine.model_meta import (
+from twinlens.engine.model.meta import (
     TIER_EDITED_COPY,
     TIER_SAME_PHOTO,
     TIER_SIMILAR_SHOT,
     ModelMeta,
 )
-from twinlens.engine.preprocess import to_batch
+from twinlens.engine.model.preprocess import to_batch
 
 from .features import PHOTO_DIR, load_photo
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from twinlens.engine.encoder import default_model_path
-from twinlens.engine.signature import SIGNATURE_EDITED_COPY, SIGNATURE_SAME_PHOTO, signature
-from twinlens.engine.signature import distances as signature_distances
+from twinlens.engine.media.signature import SIGNATURE_EDITED_COPY, SIGNATURE_SAME_PHOTO, signature
+from twinlens.engine.media.signature import distances as signature_distances
+from twinlens.engine.model.encoder import default_model_path
 
 from .calibrate_tiers import (
     EDITS,

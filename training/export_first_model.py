@@ -31,13 +31,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from twinlens.engine.model_meta import (
+from twinlens.engine.model.meta import (
     TIER_EDITED_COPY,
     TIER_SAME_PHOTO,
     TIER_SIMILAR_SHOT,
     ModelMeta,
 )
-from twinlens.engine.preprocess import PreprocessConfig, to_batch
+from twinlens.engine.model.preprocess import PreprocessConfig, to_batch
 
 from .backbone import EMBEDDING_DIM, load_backbone
 from .features import CACHE_DIR, REPO_ROOT, load_or_compute

@@ -32,8 +32,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from twinlens.engine.model_meta import ModelMeta
-from twinlens.engine.preprocess import PreprocessConfig
+from twinlens.engine.model.meta import ModelMeta
+from twinlens.engine.model.preprocess import PreprocessConfig
 
 from .backbone import EMBEDDING_DIM, load_backbone
 from .config import TrainConfig

@@ -5,7 +5,7 @@ CPU, while fitting ITQ (or, later, a learned hashing head) on the 1280-d feature
 seconds. So the features are computed once, in resumable chunks, and every later fit reads
 them with ``load_or_compute(name)``.
 
-Every image goes through ``twinlens.engine.preprocess.to_batch`` with the default
+Every image goes through ``twinlens.engine.model.preprocess.to_batch`` with the default
 ``PreprocessConfig`` (a 32x32 CIFAR image is bicubically upsampled to 224x224), exactly as the
 app will feed the exported model. Features are stored as float16 ``.npy`` files in
 ``cache/features/`` (git-ignored) under names that include the backbone id.
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from twinlens.engine.preprocess import PreprocessConfig, to_batch
+from twinlens.engine.model.preprocess import PreprocessConfig, to_batch
 
 from .backbone import BACKBONE_ID
 

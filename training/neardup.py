@@ -32,7 +32,7 @@ from itertools import combinations
 import numpy as np
 from PIL import Image, ImageOps
 
-from twinlens.engine.preprocess import PreprocessConfig, to_batch
+from twinlens.engine.model.preprocess import PreprocessConfig, to_batch
 
 from .backbone import BACKBONE_ID
 from .calibrate_tiers import EDITS, originals

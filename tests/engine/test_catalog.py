@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_photo
-from twinlens.engine import catalog
 from twinlens.engine.folders import remove_root
 from twinlens.engine.library import Library
+from twinlens.engine.storage import catalog
 
 
 @pytest.fixture

@@ -121,7 +121,7 @@ def test_library_that_is_not_a_database(
 
 
 def test_library_from_a_newer_version(tiny_model: Path, library_path: Path, capsys) -> None:
-    from twinlens.engine.store import Store
+    from twinlens.engine.storage.store import Store
 
     store = Store(library_path)
     store.db["_sqlite_migrations"].insert(

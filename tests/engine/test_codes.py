@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from twinlens.engine import codes
+from twinlens.engine.model import codes
 
 
 @pytest.mark.parametrize("bits", [1, 16, 63, 64, 65, 100, 128])

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from tests.conftest import write_png_bomb
-from twinlens.engine.decode import decode_photo
 from twinlens.engine.errors import DecodeError, DecodeReason
+from twinlens.engine.media.decode import decode_photo
 
 
 def _jpeg(path: Path, size: tuple[int, int] = (640, 480), **save: object) -> Path:

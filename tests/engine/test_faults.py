@@ -15,8 +15,8 @@ import pytest
 from tests.conftest import make_photo
 from twinlens.engine.errors import LibraryError
 from twinlens.engine.library import Library
-from twinlens.engine.migrations import migrations
-from twinlens.engine.store import Store
+from twinlens.engine.storage.migrations import migrations
+from twinlens.engine.storage.store import Store
 
 
 def _indexed_rows(path: Path) -> int:
@@ -95,7 +95,7 @@ def test_read_only_library_gives_a_clear_message(tmp_path: Path, monkeypatch) ->
         return conn
 
     monkeypatch.setattr(sqlite3, "connect", read_only)
-    monkeypatch.setattr("twinlens.engine.store.sqlite3.connect", read_only)
+    monkeypatch.setattr("twinlens.engine.storage.store.sqlite3.connect", read_only)
     before = path.read_bytes()
     with pytest.raises(LibraryError, match=r"read-only|cannot"):
         Store(path).set_setting("x", "y")
@@ -123,7 +123,7 @@ def test_symlink_loop_and_broken_link_are_recorded(tiny_model: Path, tmp_path: P
 def test_file_vanishing_between_listing_and_reading(
     tiny_model: Path, tmp_path: Path, monkeypatch
 ) -> None:
-    from twinlens.engine import scanner
+    from twinlens.engine.indexing import scanner
 
     folder = tmp_path / "v"
     folder.mkdir()

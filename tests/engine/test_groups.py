@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from twinlens.engine import codes
-from twinlens.engine.groups import (
+from twinlens.engine.matching.groups import (
     Candidate,
     code_groups,
     exact_groups,
     keeper_reason,
     tiers_by_distance,
 )
+from twinlens.engine.model import codes
 
 
 def _candidate(name: str, pixels: int = 100, camera: str = "", mtime: int = 0, copies: int = 1):

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from twinlens.engine import codes, hamming
+from twinlens.engine.matching import hamming
+from twinlens.engine.model import codes
 
 
 def _dataset(n: int, bits: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

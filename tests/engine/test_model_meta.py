@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.tiny_model import tiny_meta
-from twinlens.engine.encoder import Encoder, default_model_path
 from twinlens.engine.errors import ModelError
-from twinlens.engine.model_meta import ModelMeta
+from twinlens.engine.model.encoder import Encoder, default_model_path
+from twinlens.engine.model.meta import ModelMeta
 
 
 def test_props_round_trip() -> None:

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from tests.conftest import make_photo
-from twinlens.engine.groups import classify_pairs
 from twinlens.engine.library import Library
-from twinlens.engine.query import NO_MATCH, search_file, search_image_data
+from twinlens.engine.matching.groups import classify_pairs
+from twinlens.engine.matching.search import NO_MATCH, search_file, search_image_data
 
 
 @pytest.fixture

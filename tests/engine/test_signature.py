@@ -7,9 +7,9 @@ import pytest
 from PIL import Image, ImageEnhance, ImageOps
 
 from tests.conftest import make_photo
-from twinlens.engine import codes
-from twinlens.engine.groups import Candidate, code_groups, tiers_verified_by_signature
-from twinlens.engine.signature import SIGNATURE_SAME_PHOTO, distances, signature, to_blob
+from twinlens.engine.matching.groups import Candidate, code_groups, tiers_verified_by_signature
+from twinlens.engine.media.signature import SIGNATURE_SAME_PHOTO, distances, signature, to_blob
+from twinlens.engine.model import codes
 
 RADII = {"same_photo": 8, "edited_copy": 8, "similar_shot": 4}
 

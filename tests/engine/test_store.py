@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from twinlens.engine.errors import LibraryError, LibraryTooNew
-from twinlens.engine.migrations import known_names
-from twinlens.engine.store import ContentFacts, Store
+from twinlens.engine.storage.migrations import known_names
+from twinlens.engine.storage.store import ContentFacts, Store
 
 
 def test_new_library_is_created_with_wal(tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ def test_damaged_database_is_refused_with_a_clear_message(tmp_path: Path) -> Non
 def test_locked_library_gives_a_clear_message(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "lib.twinlens"
     Store(path).close()
-    monkeypatch.setattr("twinlens.engine.store._BUSY_TIMEOUT_S", 0.1)
+    monkeypatch.setattr("twinlens.engine.storage.store._BUSY_TIMEOUT_S", 0.1)
     holder = sqlite3.connect(path)
     holder.execute("pragma locking_mode = exclusive")
     holder.execute("begin exclusive")

@@ -10,7 +10,7 @@ from PIL import Image
 
 from tests.conftest import make_photo
 from twinlens.engine.errors import DecodeError, DecodeReason
-from twinlens.engine.thumbnails import Thumbnails, bucket
+from twinlens.engine.media.thumbnails import Thumbnails, bucket
 
 
 def test_thumbnail_is_a_bounded_jpeg(tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_photo
+from twinlens.engine.indexing.watcher import LibraryChange, Watcher
 from twinlens.engine.library import Library
-from twinlens.engine.watcher import LibraryChange, Watcher
 
 SETTLE = 0.2
 

@@ -16,7 +16,7 @@ pytest.importorskip("onnxruntime", reason="onnxruntime not installed")
 
 from torch import nn  # noqa: E402, TID253
 
-from twinlens.engine.model_meta import ModelMeta  # noqa: E402
+from twinlens.engine.model.meta import ModelMeta  # noqa: E402
 from twinlens.training.config import tiny_config  # noqa: E402
 from twinlens.training.data import Split  # noqa: E402
 from twinlens.training.export_first_model import export_onnx, write_metadata  # noqa: E402

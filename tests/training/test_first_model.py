@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from twinlens.engine.model_meta import (
+from twinlens.engine.model.meta import (
     TIER_EDITED_COPY,
     TIER_SAME_PHOTO,
     TIER_SIMILAR_SHOT,
     ModelMeta,
 )
-from twinlens.engine.preprocess import PreprocessConfig
+from twinlens.engine.model.preprocess import PreprocessConfig
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((REPO / "resources" / "models").glob("*.onnx"))
@@ -110,7 +110,7 @@ def test_shipped_model_codes_a_photo_and_its_jpeg_copy_alike() -> None:
 
     from PIL import Image
 
-    from twinlens.engine.preprocess import to_batch
+    from twinlens.engine.model.preprocess import to_batch
 
     photo = KODAK / "kodim23.png"
     with Image.open(photo) as image:

@@ -16,7 +16,7 @@ from configparser import ConfigParser
 from pathlib import Path
 from urllib.parse import unquote
 
-from .errors import UndoFailed
+from twinlens.engine.errors import UndoFailed
 
 
 def send_to_trash(path: Path) -> str:

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import NothingToUndo, TrashRefused
-from .files import content_hash, is_under, stat_file
-from .groups import DuplicateGroup
-from .store import Store
+from twinlens.engine.errors import NothingToUndo, TrashRefused
+from twinlens.engine.matching.groups import DuplicateGroup
+from twinlens.engine.media.files import content_hash, is_under, stat_file
+from twinlens.engine.storage.store import Store
+
 from .system_trash import find_in_trash, restore_from_trash, send_to_trash
 
 
@@ -97,7 +98,7 @@ def move_to_trash(store: Store, paths: Sequence[str]) -> TrashReceipt:
             db.table("trash_items").update(item, {"location": location, "state": "trashed"})
             db.execute("delete from photos where path = ?", [path])
         moved.append(path)
-    return TrashReceipt(int(step), moved)  # type: ignore[arg-type]
+    return TrashReceipt(int(step), moved)
 
 
 def last_step(store: Store) -> int | None:

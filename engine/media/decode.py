@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from .errors import DecodeError, DecodeReason
+from twinlens.engine.errors import DecodeError, DecodeReason
 
 DEFAULT_MAX_PIXELS = 250_000_000
 """Largest photo we decode (about 16k x 16k): bigger is a decompression bomb or not a photo."""

@@ -15,10 +15,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twinlens.engine.media.signature import SIGNATURE_EDITED_COPY, SIGNATURE_SAME_PHOTO, from_blobs
+from twinlens.engine.media.signature import distances as signature_distances
+from twinlens.engine.model.meta import (
+    TIER_EDITED_COPY,
+    TIER_EXACT,
+    TIER_SAME_PHOTO,
+    TIER_SIMILAR_SHOT,
+)
+
 from .hamming import Pairs, all_pairs
-from .model_meta import TIER_EDITED_COPY, TIER_EXACT, TIER_SAME_PHOTO, TIER_SIMILAR_SHOT
-from .signature import SIGNATURE_EDITED_COPY, SIGNATURE_SAME_PHOTO, from_blobs
-from .signature import distances as signature_distances
 
 
 @dataclass(frozen=True)
@@ -159,8 +165,8 @@ def signature_distance(left: Sequence[bytes | None], right: Sequence[bytes | Non
     far = np.full(len(left), 64)
     both = np.array([a is not None and b is not None for a, b in zip(left, right, strict=True)])
     if both.any():
-        a = from_blobs([x for x, ok in zip(left, both, strict=True) if ok])  # type: ignore[misc]
-        b = from_blobs([x for x, ok in zip(right, both, strict=True) if ok])  # type: ignore[misc]
+        a = from_blobs([x for x, ok in zip(left, both, strict=True) if ok])
+        b = from_blobs([x for x, ok in zip(right, both, strict=True) if ok])
         far[both] = signature_distances(a, b)
     return far
 

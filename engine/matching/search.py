@@ -14,16 +14,22 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .catalog import codes_of, paths_with_hash, photo_facts
-from .codes import from_blobs, words_for
-from .decode import decode_photo
-from .files import content_hash
+from twinlens.engine.library import Match
+from twinlens.engine.media.decode import decode_photo
+from twinlens.engine.media.files import content_hash
+from twinlens.engine.model.codes import from_blobs, words_for
+from twinlens.engine.model.meta import (
+    TIER_EDITED_COPY,
+    TIER_EXACT,
+    TIER_SAME_PHOTO,
+    TIER_SIMILAR_SHOT,
+)
+from twinlens.engine.storage.catalog import codes_of, paths_with_hash, photo_facts
+
 from .groups import classify_pairs, signature_distance
-from .library import Match
-from .model_meta import TIER_EDITED_COPY, TIER_EXACT, TIER_SAME_PHOTO, TIER_SIMILAR_SHOT
 
 if TYPE_CHECKING:
-    from .library import Library
+    from twinlens.engine.library import Library
 
 NO_MATCH = ""
 """The answer's tier when nothing in the library is even a similar shot."""

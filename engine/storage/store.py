@@ -18,7 +18,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .errors import LibraryError, LibraryTooNew
+from twinlens.engine.errors import LibraryError, LibraryTooNew
+
 from .migrations import known_names, migrations
 
 _BUSY_TIMEOUT_S = 5.0

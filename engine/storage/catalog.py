@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sqlite_utils import Database
 
 if TYPE_CHECKING:
-    from .library import Library
+    from twinlens.engine.library import Library
 
 SORTS = ("date", "name", "size")
 

@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from twinlens.engine.errors import ModelError
+
 from .codes import pack_bits
-from .errors import ModelError
-from .model_meta import ModelMeta
+from .meta import ModelMeta
 from .preprocess import to_batch
 
 log = logging.getLogger(__name__)

@@ -17,16 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .codes import to_blob
-from .decode import decode_photo
-from .encoder import Encoder
-from .errors import DecodeError, DecodeReason
-from .files import FileStat, content_hash, walk_photos
-from .preprocess import to_array
-from .progress import CancelToken, Progress
-from .signature import signature
-from .signature import to_blob as signature_blob
-from .store import ContentFacts, PhotoRow, Store
+from twinlens.engine.errors import DecodeError, DecodeReason
+from twinlens.engine.media.decode import decode_photo
+from twinlens.engine.media.files import FileStat, content_hash, walk_photos
+from twinlens.engine.media.signature import signature
+from twinlens.engine.media.signature import to_blob as signature_blob
+from twinlens.engine.model.codes import to_blob
+from twinlens.engine.model.encoder import Encoder
+from twinlens.engine.model.preprocess import to_array
+from twinlens.engine.progress import CancelToken, Progress
+from twinlens.engine.storage.store import ContentFacts, PhotoRow, Store
 
 _READ_WHOLE_LIMIT = 64 << 20  # files up to this size are read once for hash and pixels
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from .errors import ModelError
+from twinlens.engine.errors import ModelError
+
 from .preprocess import PreprocessConfig
 
 FORMAT_VERSION = 1

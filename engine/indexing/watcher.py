@@ -22,10 +22,11 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers.api import BaseObserver
 
-from .files import is_photo_name, is_under
-from .progress import run_to_end
+from twinlens.engine.media.files import is_photo_name, is_under
+from twinlens.engine.progress import run_to_end
+from twinlens.engine.storage.store import PhotoRow, Store
+
 from .scanner import Scanner, ScanSummary
-from .store import PhotoRow, Store
 
 log = logging.getLogger(__name__)
 
