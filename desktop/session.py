@@ -14,13 +14,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from twinlens.engine.folders import remove_root
 from twinlens.engine.indexing.scanner import ScanSummary
 from twinlens.engine.indexing.watcher import LibraryChange, Watcher
 from twinlens.engine.library import Library
 from twinlens.engine.matching import search as query
 from twinlens.engine.matching.groups import DuplicateGroup
-from twinlens.engine.storage import catalog
 from twinlens.engine.storage.catalog import PhotoEntry
 
 from .jobs import Job, Jobs
@@ -76,7 +74,7 @@ class Session(QObject):
         """
         self.list_photos(first_page)
         self._call(self.library.roots, done=self.folders_changed.emit)
-        self._call(catalog.failed_photos, self.library, done=self.failed_loaded.emit)
+        self._call(self.library.failed_photos, done=self.failed_loaded.emit)
         self.refresh_undo()
 
     def set_sort(self, sort: str) -> None:
@@ -88,9 +86,9 @@ class Session(QObject):
         listing, sort = self._listing, self.sort
         self._complete = False
         if first_page:
-            page = (catalog.list_photos, self.library, sort, 0, FIRST_PAGE)
+            page = (self.library.photos, sort, 0, FIRST_PAGE)
             self._call(*page, done=lambda rows: self._on_listed(listing, rows, False))
-        whole = (catalog.list_photos, self.library, sort)
+        whole = (self.library.photos, sort)
         self._call(*whole, done=lambda rows: self._on_listed(listing, rows, True))
 
     def _on_listed(self, listing: int, rows: list[PhotoEntry], complete: bool) -> None:
@@ -100,7 +98,7 @@ class Session(QObject):
         self.photos_loaded.emit(rows, complete)
 
     def facts(self, path: str, done: Callable[[Any], None]) -> None:
-        self._call(catalog.photo_facts, self.library, path, done=done)
+        self._call(self.library.photo_facts, path, done=done)
 
     def load_model(self) -> None:
         """Load the model in the background, then start watching the folders."""
@@ -143,7 +141,7 @@ class Session(QObject):
 
     def remove_folder(self, folder: Path) -> None:
         """Stop tracking a folder (its files stay where they are)."""
-        self._call(remove_root, self.library, folder, done=lambda _: self._after_folders())
+        self._call(self.library.remove_root, folder, done=lambda _: self._after_folders())
 
     def _after_folders(self) -> None:
         self.refresh()

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .errors import DecodeError
+from .errors import DecodeError, LibraryError, LibraryReason
 from .indexing.scanner import Scanner, ScanSummary
 from .indexing.watcher import LibraryChange, Watcher
 from .matching.groups import (
@@ -40,15 +40,13 @@ from .model.codes import from_blobs, words_for
 from .model.encoder import Encoder
 from .model.meta import TIER_EDITED_COPY, TIER_SIMILAR_SHOT
 from .model.preprocess import to_array
+from .paths import physical, shown
 from .progress import CancelToken, Progress, run_to_end
-from .removal.trash import (
-    TrashReceipt,
-    check_removal,
-    last_step,
-    move_to_trash,
-    recover_pending,
-    undo_last,
-)
+from .removal.rules import normalise, plan_removal
+from .removal.trash import TrashReceipt, carry_out, recover, undo_last
+from .storage.catalog import Catalog, PhotoEntry, PhotoFacts
+from .storage.journal import Journal
+from .storage.salvage import Salvage, read_what_survives, set_aside
 from .storage.store import Store
 
 LIBRARY_ENV = "TWINLENS_LIBRARY"
@@ -97,6 +95,7 @@ class EncodedFile:
     code: np.ndarray | None
     error: DecodeError | None
     signature: bytes | None = None
+    bits: int = 0
 
 
 @dataclass(frozen=True)
@@ -113,12 +112,42 @@ class LibraryInfo:
 class Library:
     """One photo library: its database, its model, and the questions it answers."""
 
-    def __init__(self, path: Path | str, model_path: Path | None = None) -> None:
+    def __init__(
+        self, path: Path | str, model_path: Path | None = None, create: bool = True
+    ) -> None:
+        """Open the library at ``path``; with ``create`` false a missing one is an error."""
         self.path = Path(path)
-        self.store = Store(self.path)
+        self.store = Store(self.path, create=create)
+        self.journal = Journal(self.store)
+        self.catalog = Catalog(self.store)
         self._model_path = model_path
         self._encoder: Encoder | None = None
-        recover_pending(self.store)
+        recover(self.store, self.journal)
+
+    @classmethod
+    def rebuild(
+        cls, path: Path | str, folders: Iterable[Path | str] = (), model_path: Path | None = None
+    ) -> tuple[Library, Path, Salvage]:
+        """Set a damaged library aside and start a new one at ``path`` with what survives.
+
+        The folders are those the damaged file still names (or ``folders``); scanning them
+        again (``Library.scan``) fills the new library. Returns it, where the damaged file
+        went, and what was salvaged.
+        """
+        path = Path(path)
+        salvage = read_what_survives(path)
+        roots = [physical(f) for f in folders] or salvage.roots
+        if not roots:
+            raise LibraryError(
+                f"{shown(path)} no longer says which folders it had: name them,"
+                " `twinlens rebuild FOLDER...`",
+                LibraryReason.DAMAGED,
+            )
+        aside = set_aside(path)
+        library = cls(path, model_path)
+        library.store.restore(salvage)
+        library.add_roots(roots)
+        return library, aside, salvage
 
     def __enter__(self) -> Library:
         return self
@@ -138,8 +167,8 @@ class Library:
 
     # -- indexing ----------------------------------------------------------------------
 
-    def add_roots(self, paths: Iterable[Path]) -> list[Path]:
-        resolved = [Path(p).expanduser().resolve() for p in paths]
+    def add_roots(self, paths: Iterable[Path | str]) -> list[Path]:
+        resolved = [physical(p) for p in paths]
         self.store.add_roots(resolved)
         return resolved
 
@@ -152,9 +181,7 @@ class Library:
         """Index ``paths`` (default: every root), yielding progress; returns the summary."""
         roots = self.roots() if paths is None else [Path(p).resolve() for p in paths]
         scanner = Scanner(self.store, self.encoder)
-        summary = yield from scanner.scan(roots, cancel)
-        self.store.set_setting("model", self.encoder.meta.key)
-        return summary
+        return (yield from scanner.scan(roots, cancel))
 
     def run_scan(self, paths: Iterable[Path] | None = None) -> ScanSummary:
         """Scan to the end without progress reports."""
@@ -295,17 +322,19 @@ class Library:
     # -- removal and review --------------------------------------------------------------
 
     def trash(self, paths: Iterable[Path | str]) -> TrashReceipt:
-        """Move duplicates to the system trash, refusing unsafe removals (see engine/trash.py)."""
-        wanted = [str(Path(p).expanduser().resolve()) for p in paths]
-        check_removal(self.store, wanted, self.roots(), self.duplicate_groups())
-        return move_to_trash(self.store, wanted)
+        """Move duplicates to the system trash, refusing unsafe removals (removal/rules.py)."""
+        self.store.check_pages()  # a removal writes: refuse a damaged library before any check
+        wanted = normalise(list(paths))
+        plan = plan_removal(self.store, wanted, self.roots(), self.duplicate_groups())
+        return carry_out(self.journal, plan)
 
     def undo(self) -> list[str]:
         """Restore the last removal step; returns the restored paths."""
-        return undo_last(self.store)
+        self.store.check_pages()
+        return undo_last(self.journal)
 
     def can_undo(self) -> bool:
-        return last_step(self.store) is not None
+        return self.journal.last_step() is not None
 
     def dismiss_group(self, paths: Iterable[Path | str]) -> None:
         """Remember that these photos are not duplicates, so their group does not come back."""
@@ -316,17 +345,33 @@ class Library:
 
     def encode_files(self, paths: Iterable[Path]) -> Iterator[EncodedFile]:
         """Codes of image files (folders are walked), in batches, without touching the library."""
-        return encode_files(self.encoder, paths)
+        return _encode_files(self.encoder, paths)
+
+    def remove_root(self, root: Path | str) -> int:
+        """Stop tracking a folder; returns how many photo rows were forgotten. Touches no file."""
+        return self.store.remove_root(Path(root))
+
+    def photos(
+        self, sort: str = "date", offset: int = 0, limit: int | None = None
+    ) -> list[PhotoEntry]:
+        """The library's files for browsing, in ``sort`` order (storage/catalog.py)."""
+        return self.catalog.list_photos(sort, offset, limit)
+
+    def failed_photos(self) -> list[PhotoEntry]:
+        return self.catalog.failed_photos()
+
+    def photo_facts(self, path: str) -> PhotoFacts | None:
+        return self.catalog.photo_facts(path)
 
     def errors(self) -> list[tuple[str, str, str]]:
         return [(r.path, r.reason or "", r.detail or "") for r in self.store.error_photos()]
 
     def info(self) -> LibraryInfo:
-        counts = self.store.counts(self.encoder.meta.key)
+        photos, indexed, errors = self.store.counts(self.encoder.meta.key)
         return LibraryInfo(
-            photos=int(counts["photos"]),  # type: ignore[call-overload]
-            indexed=int(counts["indexed"]),  # type: ignore[call-overload]
-            errors=dict(counts["errors"]),  # type: ignore[call-overload]
+            photos=photos,
+            indexed=indexed,
+            errors=errors,
             model=self.encoder.meta.key,
             provider=self.encoder.provider,
             roots=[str(p) for p in self.roots()],
@@ -334,7 +379,16 @@ class Library:
         )
 
 
-def encode_files(encoder: Encoder, paths: Iterable[Path], batch: int = 32) -> Iterator[EncodedFile]:
+def encode_files(
+    paths: Iterable[Path], model_path: Path | None = None, batch: int = 32
+) -> Iterator[EncodedFile]:
+    """Codes of image files (folders are walked), in batches, without any library."""
+    return _encode_files(Encoder(model_path), paths, batch)
+
+
+def _encode_files(
+    encoder: Encoder, paths: Iterable[Path], batch: int = 32
+) -> Iterator[EncodedFile]:
     """Decode on a thread pool and encode in batches; one EncodedFile per photo, in order."""
     files: list[Path] = []
     for path in paths:
@@ -359,10 +413,11 @@ def encode_files(encoder: Encoder, paths: Iterable[Path], batch: int = 32) -> It
             arrays = [p[0] for p in prepared if not isinstance(p, DecodeError)]
             codes = iter(encoder.encode_array(np.stack(arrays)).codes if arrays else [])
             for path, item in zip(chunk, prepared, strict=True):
+                where = str(path.absolute())
                 if isinstance(item, DecodeError):
-                    yield EncodedFile(str(path.resolve()), None, item)
+                    yield EncodedFile(where, None, item, bits=meta.bits)
                 else:
-                    yield EncodedFile(str(path.resolve()), next(codes), None, item[1])
+                    yield EncodedFile(where, next(codes), None, item[1], bits=meta.bits)
 
 
 def _is_dismissed(

@@ -8,6 +8,7 @@ written in one transaction, so a killed scan resumes without re-encoding finishe
 from __future__ import annotations
 
 import errno
+import logging
 import os
 from collections import deque
 from collections.abc import Generator, Iterable
@@ -25,10 +26,14 @@ from twinlens.engine.media.signature import to_blob as signature_blob
 from twinlens.engine.model.codes import to_blob
 from twinlens.engine.model.encoder import Encoder
 from twinlens.engine.model.preprocess import to_array
+from twinlens.engine.paths import shown
 from twinlens.engine.progress import CancelToken, Progress
 from twinlens.engine.storage.store import ContentFacts, PhotoRow, Store
 
+log = logging.getLogger(__name__)
+
 _READ_WHOLE_LIMIT = 64 << 20  # files up to this size are read once for hash and pixels
+_WORKING_SIDE = 2048  # huge images are reduced to about this before anything else
 
 
 @dataclass
@@ -47,6 +52,8 @@ class ScanSummary:
     reused: int = 0
     unchanged: int = 0
     removed: int = 0
+    links_skipped: int = 0
+    """Symbolic links with a photo's name: never indexed (a link is not a copy)."""
     errors: list[ScanError] = field(default_factory=list)
     missing_roots: list[str] = field(default_factory=list)
     cancelled: bool = False
@@ -121,7 +128,10 @@ class Scanner:
             unreadable.append((str(path), 0, 0, reason.value, detail))
             seen.add(str(path))
 
-        for stat in walk_photos([root], on_error):
+        def on_link(path: Path) -> None:
+            summary.links_skipped += 1
+
+        for stat in walk_photos([root], on_error, on_link):
             key = str(stat.path)
             seen.add(key)
             summary.seen += 1
@@ -182,7 +192,9 @@ class Scanner:
             if prepared.hash in coded:
                 return prepared
             meta = self.encoder.meta
-            decoded = decode_photo(stat.path, min_size=meta.preprocess.height, data=data)
+            decoded = decode_photo(
+                stat.path, min_size=meta.preprocess.height, data=data, max_side=_WORKING_SIDE
+            )
             info = decoded.info
             prepared.facts = ContentFacts(
                 prepared.hash,
@@ -200,6 +212,10 @@ class Scanner:
             prepared.error = DecodeError(stat.path, DecodeReason.VANISHED, "deleted while scanning")
         except OSError as exc:
             prepared.error = DecodeError(stat.path, DecodeReason.UNREADABLE, str(exc))
+        except Exception as exc:  # one bad photo never stops a scan, whatever it trips
+            log.warning("could not index %s", shown(stat.path), exc_info=True)
+            detail = f"could not be processed ({type(exc).__name__}: {exc})"[:300]
+            prepared.error = DecodeError(stat.path, DecodeReason.CORRUPT, detail)
         return prepared
 
     def _commit(self, batch: list[_Prepared], summary: ScanSummary, coded: set[str]) -> None:

@@ -23,6 +23,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers.api import BaseObserver
 
 from twinlens.engine.media.files import is_photo_name, is_under
+from twinlens.engine.paths import shown
 from twinlens.engine.progress import run_to_end
 from twinlens.engine.storage.store import PhotoRow, Store
 
@@ -47,10 +48,11 @@ class LibraryChange:
         return bool(self.indexed or self.removed or self.errors or self.reconciled)
 
     def describe(self) -> list[str]:
+        """One line per change, for a person (names made safe to print: paths.shown)."""
         lines = ["reconciled the library with the disk"] if self.reconciled else []
-        lines += [f"indexed  {p}" for p in self.indexed]
-        lines += [f"removed  {p}" for p in self.removed]
-        lines += [f"error    {p}: {reason}" for p, reason in self.errors]
+        lines += [f"indexed  {shown(p)}" for p in self.indexed]
+        lines += [f"removed  {shown(p)}" for p in self.removed]
+        lines += [f"error    {shown(p)}: {reason}" for p, reason in self.errors]
         return lines
 
 
@@ -151,7 +153,10 @@ class Watcher:
     # -- worker ----------------------------------------------------------------------------
 
     def _run(self) -> None:
-        self._reconcile(self.roots, first=True)
+        try:
+            self._reconcile(self.roots, first=True)
+        except Exception:  # the library keeps being watched even if the first pass failed
+            log.exception("could not reconcile the library with its folders")
         with self._lock:
             self._started = True
             self._lock.notify_all()
@@ -161,7 +166,10 @@ class Watcher:
             if ready:
                 self._process(ready)
             elif time.monotonic() > next_root_check:
-                self._check_returning_roots()
+                try:
+                    self._check_returning_roots()
+                except Exception:
+                    log.exception("could not pick up a folder that came back")
                 next_root_check = time.monotonic() + 5.0
             else:
                 with self._lock:

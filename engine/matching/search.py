@@ -24,7 +24,6 @@ from twinlens.engine.model.meta import (
     TIER_SAME_PHOTO,
     TIER_SIMILAR_SHOT,
 )
-from twinlens.engine.storage.catalog import codes_of, paths_with_hash, photo_facts
 
 from .groups import classify_pairs, signature_distance
 
@@ -66,10 +65,10 @@ def search_file(library: Library, path: Path | str, top: int = 40) -> SearchAnsw
     """
     path = Path(path).resolve()
     matches = library.similar(path, top)
-    facts = photo_facts(library, str(path))
+    facts = library.catalog.photo_facts(str(path))
     if facts is not None and facts.status == "indexed":
         return _answer(library, str(path), matches, TIER_EXACT, str(path))
-    exact = paths_with_hash(library, content_hash(path))
+    exact = library.store.paths_with_hash(content_hash(path))
     return _answer(library, str(path), matches, *_exact_or_nearest(library, exact, matches))
 
 
@@ -83,7 +82,7 @@ def search_image_data(library: Library, data: bytes, top: int = 40) -> SearchAns
         "pasted image", min_size=library.encoder.meta.preprocess.height, data=data
     )
     matches = library.similar_to_image(decoded.image, top)
-    exact = paths_with_hash(library, hashlib.blake2b(data, digest_size=16).hexdigest())
+    exact = library.store.paths_with_hash(hashlib.blake2b(data, digest_size=16).hexdigest())
     return _answer(library, "pasted image", matches, *_exact_or_nearest(library, exact, matches))
 
 
@@ -107,7 +106,7 @@ def _answer(
 def collapse(library: Library, matches: list[Match]) -> list[ResultGroup]:
     """Fold each match into the first earlier one it is a verified same-photo copy of."""
     meta = library.encoder.meta
-    blobs = codes_of(library, [m.path for m in matches], meta.key)
+    blobs = library.store.codes_by_path([m.path for m in matches], meta.key)
     known = [m for m in matches if m.path in blobs]
     codes = from_blobs([blobs[m.path] for m in known], words_for(meta.bits))
     signatures = _signatures(library, [m.path for m in known])
@@ -129,7 +128,8 @@ def collapse(library: Library, matches: list[Match]) -> list[ResultGroup]:
 
 
 def _signatures(library: Library, paths: list[str]) -> list[bytes | None]:
-    rows = [library.store.photo_by_path(p) for p in paths]
+    by_path = library.store.photos_by_path(paths)
+    rows = [by_path.get(p) for p in paths]
     facts = library.store.facts({r.hash for r in rows if r is not None and r.hash})
     return [facts[r.hash].signature if r is not None and r.hash in facts else None for r in rows]
 

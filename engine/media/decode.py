@@ -3,6 +3,12 @@
 JPEGs are decoded with Pillow's draft mode (DCT scaling), so a 12-megapixel photo is decoded at
 1/8 scale when the model only needs 224 pixels; EXIF orientation is applied so a rotated camera
 JPEG and its upright copy look the same to the model; HEIC/HEIF goes through pillow-heif.
+
+Memory is bounded: formats that cannot be decoded at a reduced size (PNG, TIFF, WebP...) are
+refused as ``too_large`` when their full decode would pass the memory budget, and every image
+is reduced in its own mode, before the RGB conversion, to the size its callers need. Whatever
+Pillow or a codec raises on a hostile file becomes a typed DecodeError (fuzzed in
+tests/engine/test_fuzz_decode.py), so one bad photo never stops a scan.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from twinlens.engine.errors import DecodeError, DecodeReason
 
 DEFAULT_MAX_PIXELS = 250_000_000
 """Largest photo we decode (about 16k x 16k): bigger is a decompression bomb or not a photo."""
+DEFAULT_MEMORY_BUDGET = 512 << 20
+"""Most bytes one full-size decode may take (JPEGs are decoded reduced and rarely need it)."""
 
 _heif_lock = threading.Lock()
 _heif_registered = False
@@ -75,11 +83,15 @@ def decode_photo(
     min_size: int = 224,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     data: bytes | None = None,
+    max_side: int | None = None,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
 ) -> DecodedPhoto:
     """Decode ``path`` upright and RGB, at least ``min_size`` pixels on each side where possible.
 
     ``data``, when given, is the file's content already read (the scanner reads each file once
-    for both its hash and its pixels); ``path`` is then only used in messages.
+    for both its hash and its pixels); ``path`` is then only used in messages. With
+    ``max_side`` the image is reduced (by a whole factor, box filter) until its longer side is
+    at most about twice that, which keeps memory and time flat for huge images.
 
     Raises:
         DecodeError: with the reason (empty, not_an_image, corrupt, truncated, unsupported,
@@ -97,7 +109,8 @@ def decode_photo(
             # We enforce our own pixel limit below and report it as too_large.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(source) as image:
-                return _decode_open_image(path, image, min_size, max_pixels)
+                limits = _Limits(min_size, max_pixels, max_side, memory_budget)
+                return _decode_open_image(path, image, limits)
     except DecodeError:
         raise
     except FileNotFoundError as exc:
@@ -113,30 +126,75 @@ def decode_photo(
         raise _classify_failure(path, exc) from exc
     except MemoryError as exc:
         raise DecodeError(path, DecodeReason.TOO_LARGE, "not enough memory to decode") from exc
+    except Exception as exc:  # a hostile file can make a codec raise anything: never a crash
+        detail = f"the decoder failed ({type(exc).__name__}: {exc})"
+        raise DecodeError(path, DecodeReason.CORRUPT, detail[:300]) from exc
 
 
-def _decode_open_image(
-    path: Path, image: Image.Image, min_size: int, max_pixels: int
-) -> DecodedPhoto:
+@dataclass(frozen=True)
+class _Limits:
+    min_size: int
+    max_pixels: int
+    max_side: int | None
+    memory_budget: int
+
+
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "I;16": 2, "I;16B": 2, "I;16L": 2}
+
+
+def _decode_open_image(path: Path, image: Image.Image, limits: _Limits) -> DecodedPhoto:
     width, height = image.size
-    if width * height > max_pixels:
+    if width * height > limits.max_pixels:
         raise DecodeError(
             path,
             DecodeReason.TOO_LARGE,
-            f"{width}x{height} pixels is over the limit of {max_pixels:,}",
+            f"{width}x{height} pixels is over the limit of {limits.max_pixels:,}",
         )
-    exif = image.getexif()
     info_format = image.format or "unknown"
     if image.format == "JPEG":
         # DCT scaling: decode at 1/2, 1/4 or 1/8 size, never below what the model needs.
-        image.draft("RGB", (min_size, min_size))
+        image.draft("RGB", (limits.min_size, limits.min_size))
+    _check_budget(path, image, limits.memory_budget)
     image.load()
+    exif = image.getexif()  # after the budget check: for a PNG it decodes the whole image
+    image = _reduce(image, limits.max_side)
     upright = ImageOps.exif_transpose(image)
     rgb = _to_rgb(upright)
     if _orientation_swaps_axes(exif):
         width, height = height, width
     info = PhotoInfo(width, height, info_format, _camera(exif), _taken_at(exif))
     return DecodedPhoto(rgb, info)
+
+
+def _check_budget(path: Path, image: Image.Image, budget: int) -> None:
+    """Refuse a decode whose pixels alone would take more than ``budget`` bytes."""
+    width, height = image.size
+    needed = width * height * _BYTES_PER_PIXEL.get(image.mode, 4)  # the first frame only
+    if needed > budget:
+        raise DecodeError(
+            path,
+            DecodeReason.TOO_LARGE,
+            f"{width}x{height} pixels would take {needed / 2**20:,.0f} MB to decode, over the"
+            f" {budget / 2**20:,.0f} MB budget",
+        )
+
+
+def _reduce(image: Image.Image, max_side: int | None) -> Image.Image:
+    """Shrink by a whole factor in the image's own mode (cheap), keeping >= ``max_side``."""
+    if max_side is None:
+        return image
+    factor = max(image.size) // max_side
+    if factor < 2:
+        return image
+    if image.mode == "1":
+        image = image.convert("L")
+    if image.mode in ("P", "PA"):
+        size = (max(1, image.width // factor), max(1, image.height // factor))
+        return image.resize(size, Image.Resampling.NEAREST)
+    try:
+        return image.reduce(factor)
+    except ValueError:  # a mode reduce() does not support
+        return image
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

@@ -2,13 +2,16 @@
 
 A photo's identity is the hash of its bytes: a rename or a move keeps its code, and two byte
 copies are recognised as the exact tier without looking at pixels. The walk follows no
-symlinked folders (loops) and never stops for one unreadable folder.
+symbolic link, to a folder (loops) or to a file (a link is never a copy of its target, and
+removing "the copy" would remove the target: issue 10), and never stops for one unreadable
+folder.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat as stat_mode
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,40 +52,70 @@ def is_photo_name(path: Path | str) -> bool:
 
 
 def stat_file(path: Path) -> FileStat:
-    stat = path.stat()
-    return FileStat(path, stat.st_size, stat.st_mtime_ns)
+    """Size and time of ``path`` itself (a link is not followed)."""
+    info = path.lstat()
+    return FileStat(path, info.st_size, info.st_mtime_ns)
+
+
+OnError = Callable[[Path, OSError], None]
+OnLink = Callable[[Path], None]
 
 
 def walk_photos(
-    roots: list[Path], on_error: Callable[[Path, OSError], None] | None = None
+    roots: list[Path], on_error: OnError | None = None, on_link: OnLink | None = None
 ) -> Iterator[FileStat]:
-    """Every photo file below ``roots`` (or a root that is itself a photo), sorted per folder."""
+    """Every photo file below ``roots`` (or a root that is itself a photo), sorted per folder.
+
+    ``on_error`` hears of folders and files that cannot be listed; ``on_link`` of each
+    symbolic link with a photo's name, which is skipped.
+    """
     for root in roots:
-        if root.is_file():
-            if is_photo_name(root):
-                yield stat_file(root)
+        try:
+            info = root.lstat()
+        except OSError as exc:
+            if on_error is not None:
+                on_error(root, exc)
             continue
-        for folder, dirnames, filenames in os.walk(root, onerror=_walk_error(on_error)):
-            dirnames.sort()
-            for name in sorted(filenames):
-                path = Path(folder) / name
-                if not is_photo_name(path) or name.startswith("._"):
-                    continue
-                try:
-                    yield stat_file(path)  # follows links: a loop or a dangling one raises
-                except OSError as exc:
-                    if on_error is not None:
-                        on_error(path, exc)
+        if stat_mode.S_ISLNK(info.st_mode):
+            if on_link is not None and is_photo_name(root):
+                on_link(root)
+        elif stat_mode.S_ISREG(info.st_mode):
+            if is_photo_name(root):
+                yield FileStat(root, info.st_size, info.st_mtime_ns)
+        elif stat_mode.S_ISDIR(info.st_mode):
+            yield from _walk_folder(root, on_error, on_link)
 
 
-def _walk_error(
-    on_error: Callable[[Path, OSError], None] | None,
-) -> Callable[[OSError], None]:
-    def handle(exc: OSError) -> None:
-        if on_error is not None:
-            on_error(Path(exc.filename or ""), exc)
-
-    return handle
+def _walk_folder(
+    root: Path, on_error: OnError | None, on_link: OnLink | None
+) -> Iterator[FileStat]:
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            if on_error is not None:
+                on_error(folder, exc)
+            continue
+        below = []
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                if entry.is_symlink():
+                    if on_link is not None and is_photo_name(entry.name):
+                        on_link(path)
+                elif entry.is_dir(follow_symlinks=False):
+                    below.append(path)
+                elif is_photo_name(entry.name) and not entry.name.startswith("._"):
+                    info = entry.stat(follow_symlinks=False)
+                    if stat_mode.S_ISREG(info.st_mode):
+                        yield FileStat(path, info.st_size, info.st_mtime_ns)
+            except OSError as exc:
+                if on_error is not None:
+                    on_error(path, exc)
+        stack.extend(reversed(below))  # depth first, folders in name order
 
 
 def is_under(path: Path | str, root: Path | str) -> bool:

@@ -92,7 +92,7 @@ class Thumbnails:
 
 def render(path: Path, side: int) -> bytes:
     """Decode ``path`` (upright, RGB) and encode a JPEG whose longest side is at most ``side``."""
-    decoded = decode_photo(path, min_size=side)
+    decoded = decode_photo(path, min_size=side, max_side=side)
     image = decoded.image
     image.thumbnail((side, side))
     out = io.BytesIO()

@@ -14,9 +14,10 @@ import shutil
 import sys
 from configparser import ConfigParser
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
 from twinlens.engine.errors import UndoFailed
+from twinlens.engine.paths import shown
 
 
 def send_to_trash(path: Path) -> str:
@@ -35,17 +36,19 @@ def find_in_trash(original: Path) -> str:
     return str(max(entries, key=lambda p: p.stat().st_mtime_ns)) if entries else ""
 
 
-def restore_from_trash(location: str, original: Path) -> Path:
-    """Move a trashed file back to ``original`` (or a free name beside it); returns the path."""
+def restore_from_trash(location: str, target: Path) -> Path:
+    """Move a trashed file back to ``target`` (chosen by :func:`free_name`); returns it."""
+    name = shown(target.name)
     if not location:
         raise UndoFailed(
-            f"this system does not say where {original.name} went: restore it from the"
+            f"this system does not say where {name} went: restore it from the"
             " Recycle Bin / Trash yourself"
         )
     trashed = Path(location)
-    if not trashed.exists():
-        raise UndoFailed(f"{original.name} is no longer in the trash (was the trash emptied?)")
-    target = _free_name(original)
+    if not os.path.lexists(trashed):
+        raise UndoFailed(f"{name} is no longer in the trash (was the trash emptied?)")
+    if os.path.lexists(target):
+        raise UndoFailed(f"{name} cannot go back: another file took its place meanwhile")
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(trashed), str(target))
     info = _info_file(trashed)
@@ -54,13 +57,13 @@ def restore_from_trash(location: str, original: Path) -> Path:
     return target
 
 
-def _free_name(path: Path) -> Path:
+def free_name(path: Path) -> Path:
     """``path`` if free, else ``name (restored N).ext`` so nothing is ever overwritten."""
-    if not path.exists():
+    if not os.path.lexists(path):
         return path
     for number in range(1, 10_000):
         candidate = path.with_name(f"{path.stem} (restored {number}){path.suffix}")
-        if not candidate.exists():
+        if not os.path.lexists(candidate):
             return candidate
     raise UndoFailed(f"no free name to restore {path}")
 
@@ -115,7 +118,7 @@ def _info_points_to(info: Path, path: Path, trash_root: Path) -> bool:
     parser = ConfigParser(interpolation=None)
     try:
         parser.read(info, encoding="utf-8")
-        recorded = unquote(parser.get("Trash Info", "Path"))
+        recorded = os.fsdecode(unquote_to_bytes(parser.get("Trash Info", "Path")))
     except (OSError, UnicodeDecodeError, configparser.Error):  # a foreign record: not ours
         return False
     if not os.path.isabs(recorded):  # relative to the volume's top directory

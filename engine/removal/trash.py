@@ -1,151 +1,128 @@
 """Safe removal: to the system trash only, journaled for undo, never the last copy.
 
-Rules, checked for every file before anything moves (one refused file refuses the whole step):
-- the file is in the library and under one of its folders;
-- it is still there with the content hash the library recorded (a stale library can never
-  remove the wrong file);
-- it belongs to a duplicate group, and the step leaves at least one member of that group.
-The journal lives in the library, so undo works after a restart, several steps deep. Each item
-is journaled as ``pending`` before it moves, so a crash mid-step is recoverable.
+The rules are checked by rules.py before anything moves; then the step is claimed in the
+journal (storage/journal.py) in one transaction that re-checks the library, and each file is
+moved on its own: a file that cannot be moved (a name too long for the trash, a permission)
+is reported as failed and stays, while the others go. A process killed at any moment leaves
+a journal that ``recover`` completes when the library is next opened.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+import errno
+import logging
+import os
+import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from twinlens.engine.errors import NothingToUndo, TrashRefused
-from twinlens.engine.matching.groups import DuplicateGroup
-from twinlens.engine.media.files import content_hash, is_under, stat_file
+from twinlens.engine.errors import NothingToUndo, UndoFailed
+from twinlens.engine.paths import shown
+from twinlens.engine.storage.journal import Journal, JournalItem
 from twinlens.engine.storage.store import Store
 
-from .system_trash import find_in_trash, restore_from_trash, send_to_trash
+from .rules import RemovalPlan
+from .system_trash import find_in_trash, free_name, restore_from_trash, send_to_trash
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class TrashReceipt:
-    """One removal step: its journal id and the files moved to the trash."""
+    """One removal step: its journal id, the files moved, and those that could not be."""
 
     step: int
     moved: list[str]
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    """(path, why) of each file that stayed where it was."""
 
 
-def check_removal(
-    store: Store, paths: Sequence[str], roots: Sequence[Path], groups: Sequence[DuplicateGroup]
-) -> None:
-    """Raise TrashRefused unless every rule above holds for removing ``paths`` together."""
-    wanted = set(paths)
-    for path in paths:
-        _check_file(store, path, roots)
-    group_of = {m.path: g for g in groups for m in g.members}
-    lonely = [p for p in paths if p not in group_of]
-    if lonely:
-        raise TrashRefused(
-            f"{_names(lonely)} has no duplicate in the library: Twinlens only removes extra"
-            " copies, never the last one",
-            lonely,
-        )
-    for group in {id(group_of[p]): group_of[p] for p in paths}.values():
-        if set(group.paths) <= wanted:
-            raise TrashRefused(
-                f"removing {_names(group.paths)} would remove every copy of this photo;"
-                " keep at least one",
-                group.paths,
-            )
+def carry_out(journal: Journal, plan: RemovalPlan) -> TrashReceipt:
+    """Claim the step in the journal, then move each file to the system trash."""
+    items = journal.claim(plan.files, plan.survivors)
+    moved: list[str] = []
+    failed: list[tuple[str, str]] = []
+    for item in items:
+        try:
+            _still_a_plain_file(item.path)
+            location = send_to_trash(Path(item.path))
+        except OSError as exc:
+            detail = _why(exc)
+            journal.failed(item, detail)
+            failed.append((item.path, detail))
+            continue
+        journal.trashed(item, location)
+        moved.append(item.path)
+    return TrashReceipt(items[0].step if items else 0, moved, failed)
 
 
-def _check_file(store: Store, path: str, roots: Sequence[Path]) -> None:
-    row = store.photo_by_path(path)
-    if row is None or row.status != "indexed":
-        raise TrashRefused(f"{path} is not an indexed photo of this library", [path])
-    if not any(is_under(path, root) for root in roots):
-        raise TrashRefused(f"{path} is outside the library's folders", [path])
-    try:
-        current = content_hash(Path(path))
-    except FileNotFoundError as exc:
-        raise TrashRefused(f"{path} no longer exists; scan the folder again", [path]) from exc
-    except OSError as exc:
-        raise TrashRefused(f"{path} cannot be read ({exc})", [path]) from exc
-    if current != row.hash:
-        raise TrashRefused(f"{path} changed since it was indexed; scan it again first", [path])
+def undo_last(journal: Journal) -> list[str]:
+    """Put the files of the last removal step back where they were; returns their paths.
 
-
-def move_to_trash(store: Store, paths: Sequence[str]) -> TrashReceipt:
-    """Journal, then move each file to the system trash and drop it from the library."""
-    with store.writing() as db:
-        step = (
-            db.table("trash_steps").insert({"created_at": time.time(), "undone_at": None}).last_pk
-        )
-    moved = []
-    for path in paths:
-        row = store.photo_by_path(path)
-        assert row is not None
-        record = {
-            "step": step,
-            "path": path,
-            "hash": row.hash,
-            "size": row.size,
-            "mtime_ns": row.mtime_ns,
-            "location": "",
-            "state": "pending",
-        }
-        with store.writing() as db:
-            item = int(db.table("trash_items").insert(record).last_pk or 0)
-        location = send_to_trash(Path(path))
-        with store.writing() as db:
-            db.table("trash_items").update(item, {"location": location, "state": "trashed"})
-            db.execute("delete from photos where path = ?", [path])
-        moved.append(path)
-    return TrashReceipt(int(step), moved)
-
-
-def last_step(store: Store) -> int | None:
-    """The newest removal step that still has files in the trash."""
-    row = store.db.execute(
-        "select max(s.id) from trash_steps s where s.undone_at is null and exists"
-        " (select 1 from trash_items i where i.step = s.id and i.state = 'trashed')"
-    ).fetchone()
-    return row[0]
-
-
-def undo_last(store: Store) -> list[str]:
-    """Put the files of the last removal step back where they were; returns their paths."""
-    step = last_step(store)
+    Raises:
+        NothingToUndo: no step has files in the trash.
+        UndoFailed: some file could not be restored (``restored`` lists those that were).
+    """
+    step = journal.last_step()
     if step is None:
         raise NothingToUndo("there is no removal to undo")
-    items = list(
-        store.db.query(
-            "select * from trash_items where step = ? and state = 'trashed' order by id", [step]
-        )
-    )
-    restored = []
-    for item in items:
-        target = restore_from_trash(item["location"], Path(item["path"]))
-        stat = stat_file(target)
-        with store.writing() as db:
-            db.table("trash_items").update(item["id"], {"state": "restored"})
-        store.record_indexed([(str(target), stat.size, stat.mtime_ns, item["hash"])])
+    restored: list[str] = []
+    problems: list[str] = []
+    for item in journal.items(step, "trashed"):
+        target = free_name(Path(item.path))
+        journal.restoring(item, str(target))
+        try:
+            restore_from_trash(item.location, target)
+        except (UndoFailed, OSError) as exc:
+            journal.back_in_trash(item)
+            problems.append(str(exc))
+            continue
+        info = os.lstat(target)
+        journal.restored(item, str(target), info.st_size, info.st_mtime_ns)
         restored.append(str(target))
-    with store.writing() as db:
-        db.table("trash_steps").update(step, {"undone_at": time.time()})
+    if problems:
+        raise UndoFailed("; ".join(problems), restored)
+    journal.finish_undo(step)
     return restored
 
 
-def _names(paths: Sequence[str]) -> str:
-    names = [Path(p).name for p in paths]
-    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+def recover(store: Store, journal: Journal) -> None:
+    """Finish the journal of a removal or undo interrupted by a crash (on every open)."""
+    for item in journal.unfinished():
+        try:
+            if item.state == "pending":
+                _recover_pending(journal, item)
+            else:
+                _recover_restoring(journal, item)
+        except (OSError, ValueError):  # never let one odd item keep the library from opening
+            log.warning("could not finish the journal of %s", shown(item.path), exc_info=True)
 
 
-def recover_pending(store: Store) -> None:
-    """Finish the journal of a removal interrupted by a crash (called when a library opens)."""
-    pending = list(store.db.query("select * from trash_items where state = 'pending'"))
-    for item in pending:
-        original = Path(item["path"])
-        state = "failed" if original.exists() else "trashed"
-        location = "" if original.exists() else find_in_trash(original)
-        with store.writing() as db:
-            db.table("trash_items").update(item["id"], {"state": state, "location": location})
-            if state == "trashed":
-                db.execute("delete from photos where path = ?", [item["path"]])
+def _recover_pending(journal: Journal, item: JournalItem) -> None:
+    if os.path.lexists(item.path):
+        journal.failed(item, "interrupted before it moved")
+        return
+    journal.trashed(item, find_in_trash(Path(item.path)))
+
+
+def _recover_restoring(journal: Journal, item: JournalItem) -> None:
+    in_trash = bool(item.location) and os.path.lexists(item.location)
+    target = item.target
+    if target is not None and not in_trash and os.path.lexists(target):
+        info = os.lstat(target)
+        journal.restored(item, target, info.st_size, info.st_mtime_ns)
+    else:
+        journal.back_in_trash(item)
+
+
+def _still_a_plain_file(path: str) -> None:
+    """Right before the move: the very entry that was checked, never through a link."""
+    info = os.lstat(path)
+    if not stat.S_ISREG(info.st_mode) or os.path.realpath(path) != path:
+        raise OSError(f"{path} became a link or another kind of file since it was checked")
+
+
+def _why(exc: OSError) -> str:
+    if exc.errno == errno.ENAMETOOLONG:  # the trash adds ".trashinfo" to the name
+        return "its name is too long for the system trash; rename it and try again"
+    return exc.strerror or str(exc)

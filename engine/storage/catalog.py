@@ -1,24 +1,21 @@
 """Listing a library's photos for browsing: sorted, paged, counted, and one photo's facts.
 
-Reads go through their own short-lived read-only connection, so the app can list a 100,000
-photo library on a worker thread while a scan writes through the Store (WAL lets readers and
-the one writer run side by side). Nothing here writes.
+Reads go through the Store's per-thread connections, so the app lists a 100,000-photo
+library on a worker thread while a scan writes (WAL lets readers and the one writer run side
+by side), and a locked or damaged library fails with the Store's LibraryError. Nothing here
+writes.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
-from sqlite_utils import Database
+from twinlens.engine.paths import from_bytes, to_bytes
 
-if TYPE_CHECKING:
-    from twinlens.engine.library import Library
+from .store import Store
 
 SORTS = ("date", "name", "size")
 
@@ -86,105 +83,61 @@ class PhotoFacts:
     reason: str | None
 
 
-@contextmanager
-def reading(library: Library | Path | str) -> Iterator[Database]:
-    """A read-only connection to the library, closed afterwards; any thread may use one."""
-    path = Path(library if isinstance(library, str | Path) else library.path).resolve()
-    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=5.0)
-    with closing(conn):
-        yield Database(conn)
+class Catalog:
+    """Read-only listings of one library for the app's grid, panels and details."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def count_photos(self) -> int:
+        """Every file the library lists, indexed or failed."""
+        return int(self.store.scalar("select count(*) from photos"))
+
+    def list_photos(
+        self, sort: str = "date", offset: int = 0, limit: int | None = None
+    ) -> list[PhotoEntry]:
+        """Photos in ``sort`` order (date: newest first; name: A to Z; size: largest first)."""
+        if sort not in _ORDER:
+            raise ValueError(f"unknown sort {sort!r}; expected one of {SORTS}")
+        sql = f"select {_COLUMNS} from {_FROM} order by {_ORDER[sort]}"
+        params: list[int] = []
+        if limit is not None or offset:
+            sql += " limit ? offset ?"
+            params = [-1 if limit is None else limit, offset]
+        return [_entry(row) for row in self.store.rows(sql, params)]
+
+    def failed_photos(self) -> list[PhotoEntry]:
+        """Files that could not be read, by path, each with its reason."""
+        sql = f"select {_COLUMNS} from {_FROM} where p.status = 'error' order by p.path"
+        return [_entry(row) for row in self.store.rows(sql)]
+
+    def photo_facts(self, path: str) -> PhotoFacts | None:
+        """The facts of one file, or None when the library does not list it."""
+        sql = (
+            "select p.path, p.size, p.mtime_ns, p.status, p.reason, coalesce(c.width, 0),"
+            " coalesce(c.height, 0), coalesce(c.taken_at, ''), coalesce(c.camera, ''),"
+            f" coalesce(c.format, '') from {_FROM} where p.path = ?"
+        )
+        found = self.store.rows(sql, [to_bytes(path)])
+        if not found:
+            return None
+        raw, size, mtime, status, reason, width, height, taken, camera, fmt = found[0]
+        path_ = from_bytes(raw)
+        return PhotoFacts(
+            path=path_,
+            name=os.path.basename(path_),
+            folder=os.path.dirname(path_),
+            size=size or 0,
+            width=width,
+            height=height,
+            taken_at=taken,
+            modified_ns=mtime or 0,
+            camera=camera,
+            format=fmt,
+            status=status,
+            reason=reason,
+        )
 
 
-def count_photos(library: Library | Path | str) -> int:
-    """Every file the library lists, indexed or failed."""
-    with reading(library) as db:
-        return int(db.execute("select count(*) from photos").fetchone()[0])
-
-
-def list_photos(
-    library: Library | Path | str,
-    sort: str = "date",
-    offset: int = 0,
-    limit: int | None = None,
-) -> list[PhotoEntry]:
-    """Photos in ``sort`` order (date: newest first; name: A to Z; size: largest first)."""
-    if sort not in _ORDER:
-        raise ValueError(f"unknown sort {sort!r}; expected one of {SORTS}")
-    sql = f"select {_COLUMNS} from {_FROM} order by {_ORDER[sort]}"
-    params: list[int] = []
-    if limit is not None or offset:
-        sql += " limit ? offset ?"
-        params = [-1 if limit is None else limit, offset]
-    with reading(library) as db:
-        return list(map(PhotoEntry._make, db.execute(sql, params).fetchall()))
-
-
-def failed_photos(library: Library | Path | str) -> list[PhotoEntry]:
-    """Files that could not be read, by path, each with its reason."""
-    sql = f"select {_COLUMNS} from {_FROM} where p.status = 'error' order by p.path"
-    with reading(library) as db:
-        return list(map(PhotoEntry._make, db.execute(sql).fetchall()))
-
-
-def photo_facts(library: Library | Path | str, path: str) -> PhotoFacts | None:
-    """The facts of one file, or None when the library does not list it."""
-    sql = (
-        "select p.path, p.size, p.mtime_ns, p.status, p.reason, coalesce(c.width, 0),"
-        " coalesce(c.height, 0), coalesce(c.taken_at, ''), coalesce(c.camera, ''),"
-        f" coalesce(c.format, '') from {_FROM} where p.path = ?"
-    )
-    with reading(library) as db:
-        row = db.execute(sql, [path]).fetchone()
-    if row is None:
-        return None
-    path_, size, mtime, status, reason, width, height, taken, camera, fmt = row
-    return PhotoFacts(
-        path=path_,
-        name=os.path.basename(path_),
-        folder=os.path.dirname(path_),
-        size=size or 0,
-        width=width,
-        height=height,
-        taken_at=taken,
-        modified_ns=mtime or 0,
-        camera=camera,
-        format=fmt,
-        status=status,
-        reason=reason,
-    )
-
-
-def hashes_of(library: Library | Path | str, paths: Iterable[str]) -> dict[str, str]:
-    """Content hash of each listed, indexed path."""
-    sql = "select path, hash from photos where hash is not null and path in ({marks})"
-    return _lookup_by_path(library, sql, [], paths)
-
-
-def paths_with_hash(library: Library | Path | str, content: str) -> list[str]:
-    """Every indexed file holding exactly this content."""
-    sql = "select path from photos where hash = ? and status = 'indexed' order by path"
-    with reading(library) as db:
-        return [row[0] for row in db.execute(sql, [content]).fetchall()]
-
-
-def codes_of(library: Library | Path | str, paths: Iterable[str], model: str) -> dict[str, bytes]:
-    """The stored code blob of each indexed path under ``model``."""
-    sql = (
-        "select p.path, c.code from photos p join codes c on c.hash = p.hash"
-        " and c.model = ? where p.path in ({marks})"
-    )
-    return _lookup_by_path(library, sql, [model], paths)
-
-
-def _lookup_by_path(
-    library: Library | Path | str, sql: str, params: list[object], paths: Iterable[str]
-) -> dict[str, Any]:
-    """Run a ``path in ({marks})`` query in batches (SQLite limits bound parameters)."""
-    wanted = list(paths)
-    found: dict[str, Any] = {}
-    with reading(library) as db:
-        for start in range(0, len(wanted), 500):
-            part = wanted[start : start + 500]
-            query = sql.format(marks=",".join("?" * len(part)))
-            found.update(dict(db.execute(query, [*params, *part]).fetchall()))
-    return found
+def _entry(row: Sequence[Any]) -> PhotoEntry:
+    return PhotoEntry(row[0], from_bytes(row[1]), *row[2:])

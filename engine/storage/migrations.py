@@ -83,3 +83,17 @@ def m002_trash_journal_and_dismissals(db: Database) -> None:
 def m003_content_signature(db: Database) -> None:
     """Pixel-structure signature per content, to verify duplicates found by code (signature.py)."""
     db.table("contents").add_column("signature", bytes)
+
+
+@migrations()
+def m004_paths_as_bytes(db: Database) -> None:
+    """Paths become their exact bytes on disk (BLOB), so a name that is not UTF-8 is stored."""
+    for table in ("photos", "roots", "trash_items"):
+        db.execute(f"update {table} set path = cast(path as blob) where typeof(path) = 'text'")
+
+
+@migrations()
+def m005_trash_outcomes(db: Database) -> None:
+    """Why one file of a removal step failed, and where undo puts it back (crash recovery)."""
+    db.table("trash_items").add_column("detail", str)
+    db.table("trash_items").add_column("target", bytes)

@@ -2,25 +2,34 @@
 
 Every multi-row write is one transaction, so a scan killed at any moment (even kill -9) leaves
 a consistent library and the next scan resumes where it stopped. Opening refuses damaged,
-locked and newer libraries with a LibraryError and never overwrites them.
+locked and newer libraries with a LibraryError and never overwrites them; the first write of
+a process checks the file's pages first, so a library damaged past its first pages is refused
+before anything is changed.
+
+Paths are stored as their exact bytes (BLOB): a name that is not UTF-8 round-trips to the file
+on disk (engine/paths.py). All SQL of the engine lives in this package.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
-from twinlens.engine.errors import LibraryError, LibraryTooNew
+from twinlens.engine.errors import LibraryError, LibraryReason, LibraryTooNew
+from twinlens.engine.paths import from_bytes, shown, to_bytes
 
+from .connection import connect, library_error
 from .migrations import known_names, migrations
+from .salvage import Salvage, restore_rows
 
 _BUSY_TIMEOUT_S = 5.0
 
@@ -52,19 +61,27 @@ class ContentFacts:
     signature: bytes | None = None
 
 
+IndexedFile = tuple[str, int, int, str]
+"""(path, size, mtime_ns, content hash) of a file that was read and indexed."""
+FailedFile = tuple[str, int, int, str, str]
+"""(path, size, mtime_ns, reason, detail) of a file that could not be read."""
+
+
 class Store:
     """Typed access to one library file, from any thread.
 
     Each thread gets its own SQLite connection (a connection must not be shared: sqlite-utils
     wraps queries in savepoints), WAL lets readers run beside the writer, and writes are
-    serialised by one lock so the CLI, the watcher and the app never interleave transactions.
+    serialised by one lock in this process and by ``BEGIN IMMEDIATE`` across processes.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, create: bool = True) -> None:
         self.path = Path(path)
+        self._create = create
         self._lock = threading.RLock()
         self._local = threading.local()
         self._connections: list[Database] = []
+        self._pages_checked = False
         self.db  # noqa: B018 - open now, so a bad library fails here and not later
         self._migrate()
 
@@ -73,7 +90,8 @@ class Store:
         """This thread's connection to the library."""
         db: Database | None = getattr(self._local, "db", None)
         if db is None:
-            db = _connect(self.path)
+            db = connect(self.path, self._create, _BUSY_TIMEOUT_S)
+            self._create = True  # it exists now; other threads simply open it
             self._local.db = db
             with self._lock:
                 self._connections.append(db)
@@ -89,91 +107,174 @@ class Store:
             self._local = threading.local()
 
     def _migrate(self) -> None:
-        applied = {m.name for m in migrations.applied(self.db)}
+        applied = {row[0] for row in self._applied()}
         unknown = applied - known_names()
         if unknown:
             raise LibraryTooNew(
-                f"{self.path} was written by a newer Twinlens (it has schema steps "
+                f"{shown(self.path)} was written by a newer Twinlens (it has schema steps "
                 f"{sorted(unknown)}); update Twinlens to open it"
             )
-        pending = migrations.pending(self.db)
-        if not pending:
+        if applied >= known_names():
             return
         if applied:
-            self._backup(f"before-{pending[0].name}")
-        with self._lock:
-            try:
-                migrations.apply(self.db)
-            except sqlite3.Error as exc:
-                raise LibraryError(f"cannot update the library {self.path}: {exc}") from exc
+            self.check_pages()
+            self._backup(f"before-{min(known_names() - applied)}")
+        with self.writing() as db:  # BEGIN IMMEDIATE: a second process creating it waits
+            migrations.apply(db)  # applies only what is still pending once we hold the lock
+
+    def _applied(self) -> list[tuple[str]]:
+        exists = self.rows(
+            "select 1 from sqlite_master where type = 'table' and name = '_sqlite_migrations'"
+        )
+        if not exists:
+            return []
+        return self.rows(
+            "select name from _sqlite_migrations where migration_set = ?", [migrations.name]
+        )
 
     def _backup(self, label: str) -> Path:
         """Copy the library aside (consistent, via SQLite's backup API) before changing it."""
         target = self.path.with_name(f"{self.path.name}.{label}.bak")
-        destination = sqlite3.connect(target)
         try:
-            self.db.conn.backup(destination)
-        finally:
-            destination.close()
+            destination = sqlite3.connect(target)
+            try:
+                self.db.conn.backup(destination)
+            finally:
+                destination.close()
+        except sqlite3.Error as exc:
+            raise library_error(self.path, exc, "back up") from exc
         return target
+
+    def check_pages(self) -> None:
+        """Refuse to write to a library whose pages are damaged (checked once per process)."""
+        if self._pages_checked:
+            return
+        verdict = self.rows("pragma quick_check(1)")
+        if not verdict or verdict[0][0] != "ok":
+            lines = str(verdict[0][0] if verdict else "no answer").splitlines()
+            detail = next((ln for ln in lines if not ln.startswith("***")), lines[0])
+            raise LibraryError(
+                f"{shown(self.path)} is damaged ({detail}); nothing was changed. "
+                "`twinlens rebuild` makes a new library from its folders and keeps the damaged"
+                " file aside",
+                LibraryReason.DAMAGED,
+            )
+        self._pages_checked = True
+
+    # -- SQL, with every failure translated ------------------------------------------------
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """All rows of a read query, as tuples."""
+        try:
+            return self.db.conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise library_error(self.path, exc, "read") from exc
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        found = self.rows(sql, params)
+        return found[0][0] if found else None
 
     @contextmanager
     def writing(self) -> Iterator[Database]:
-        """One atomic write: the lock plus a transaction."""
+        """One atomic write: this process's lock plus ``BEGIN IMMEDIATE`` ... ``COMMIT``."""
         with self._lock:
+            self.check_pages()
+            conn = self.db.conn
             try:
-                with self.db.atomic():
-                    yield self.db
-            except sqlite3.OperationalError as exc:
-                raise LibraryError(f"cannot write the library {self.path}: {exc}") from exc
+                conn.execute("begin immediate")
+            except sqlite3.Error as exc:
+                raise library_error(self.path, exc, "write") from exc
+            try:
+                yield self.db
+                conn.execute("commit")
+            except sqlite3.Error as exc:
+                _rollback(conn)
+                raise library_error(self.path, exc, "write") from exc
+            except BaseException:
+                _rollback(conn)
+                raise
 
     # -- settings and roots ----------------------------------------------------------------
 
-    def get_setting(self, key: str, default: str | None = None) -> str | None:
-        rows = list(self.db.query("select value from settings where key = ?", [key]))
-        return rows[0]["value"] if rows else default
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        value = self.scalar("select value from settings where key = ?", [key])
+        return default if value is None else str(value)
 
     def set_setting(self, key: str, value: str) -> None:
         with self.writing() as db:
-            db.table("settings").upsert({"key": key, "value": value}, pk="key")
+            db.execute(
+                "insert into settings (key, value) values (?, ?)"
+                " on conflict(key) do update set value = excluded.value",
+                [key, value],
+            )
 
-    def add_roots(self, paths: Iterable[Path]) -> None:
+    def add_roots(self, paths: Iterable[Path | str]) -> None:
         now = time.time()
         with self.writing() as db:
             for path in paths:
-                db.table("roots").upsert({"path": str(path), "added_at": now}, pk="path")
+                db.execute(
+                    "insert into roots (path, added_at) values (?, ?) on conflict(path) do nothing",
+                    [to_bytes(path), now],
+                )
 
     def roots(self) -> list[Path]:
-        return [Path(r["path"]) for r in self.db.query("select path from roots order by path")]
+        return [Path(from_bytes(r[0])) for r in self.rows("select path from roots order by path")]
+
+    def remove_root(self, root: Path | str) -> int:
+        """Stop tracking ``root``: its root row and photo rows go (codes stay, by content)."""
+        lo, hi = _range_below(root)
+        with self.writing() as db:
+            removed = db.execute(
+                "delete from photos where path = ? or (path >= ? and path < ?)",
+                [to_bytes(root), lo, hi],
+            ).rowcount
+            db.execute("delete from roots where path = ?", [to_bytes(root)])
+        return int(removed)
 
     # -- photos ----------------------------------------------------------------------------
 
-    def photos_under(self, root: Path) -> dict[str, PhotoRow]:
+    def photos_under(self, root: Path | str) -> dict[str, PhotoRow]:
         """Stored rows for files at or below ``root``, by path."""
-        prefix = str(root).rstrip("/\\")
-        sql = "select * from photos where path = ? or path like ? escape '\\'"
-        like = _escape_like(prefix) + "/%"
-        return {r["path"]: _photo(r) for r in self.db.query(sql, [prefix, like])}
+        lo, hi = _range_below(root)
+        sql = f"select {PHOTO_COLUMNS} from photos where path = ? or (path >= ? and path < ?)"
+        found = self.rows(sql, [to_bytes(root), lo, hi])
+        return {row.path: row for row in map(photo_row, found)}
 
     def photo_by_path(self, path: str) -> PhotoRow | None:
-        rows = list(self.db.query("select * from photos where path = ?", [path]))
-        return _photo(rows[0]) if rows else None
+        found = self.rows(f"select {PHOTO_COLUMNS} from photos where path = ?", [to_bytes(path)])
+        return photo_row(found[0]) if found else None
+
+    def photos_by_path(self, paths: Iterable[str]) -> dict[str, PhotoRow]:
+        """The stored rows of ``paths`` that the library lists, in batches."""
+        found: dict[str, PhotoRow] = {}
+        for part in _batches([to_bytes(p) for p in paths]):
+            marks = ",".join("?" * len(part))
+            sql = f"select {PHOTO_COLUMNS} from photos where path in ({marks})"
+            for row in self.rows(sql, part):
+                photo = photo_row(row)
+                found[photo.path] = photo
+        return found
+
+    def paths_with_hash(self, content: str) -> list[str]:
+        """Every indexed file holding exactly this content."""
+        sql = "select path from photos where hash = ? and status = 'indexed' order by path"
+        return [from_bytes(r[0]) for r in self.rows(sql, [content])]
 
     def indexed_photos(self) -> list[PhotoRow]:
-        sql = "select * from photos where status = 'indexed' order by id"
-        return [_photo(r) for r in self.db.query(sql)]
+        sql = f"select {PHOTO_COLUMNS} from photos where status = 'indexed' order by id"
+        return [photo_row(r) for r in self.rows(sql)]
 
     def error_photos(self) -> list[PhotoRow]:
-        sql = "select * from photos where status = 'error' order by path"
-        return [_photo(r) for r in self.db.query(sql)]
+        sql = f"select {PHOTO_COLUMNS} from photos where status = 'error' order by path"
+        return [photo_row(r) for r in self.rows(sql)]
 
     def record_indexed(
         self,
-        files: Iterable[tuple[str, int, int, str]],
+        files: Iterable[IndexedFile],
         facts: Iterable[ContentFacts] = (),
         codes: Iterable[tuple[str, str, bytes]] = (),
     ) -> None:
-        """Store indexed files (path, size, mtime_ns, hash), new facts and codes atomically."""
+        """Store indexed files, new facts and codes (hash, model, blob) in one transaction."""
         now = time.time()
         with self.writing() as db:
             db.table("contents").upsert_all([f.__dict__ for f in facts], pk="hash")
@@ -181,41 +282,23 @@ class Store:
                 [{"hash": h, "model": m, "code": c} for h, m, c in codes], pk=("hash", "model")
             )
             for path, size, mtime_ns, content in files:
-                self._upsert_photo(db, path, size, mtime_ns, content, "indexed", None, None, now)
+                upsert_photo(db, path, size, mtime_ns, content, "indexed", None, None, now)
 
-    def record_errors(self, errors: Iterable[tuple[str, int, int, str, str]]) -> None:
-        """Store failed files: (path, size, mtime_ns, reason, detail)."""
+    def record_errors(self, errors: Iterable[FailedFile]) -> None:
+        """Store files that could not be read, each with its reason."""
         now = time.time()
         with self.writing() as db:
             for path, size, mtime_ns, reason, detail in errors:
-                self._upsert_photo(db, path, size, mtime_ns, None, "error", reason, detail, now)
-
-    @staticmethod
-    def _upsert_photo(
-        db: Database,
-        path: str,
-        size: int,
-        mtime_ns: int,
-        content: str | None,
-        status: str,
-        reason: str | None,
-        detail: str | None,
-        now: float,
-    ) -> None:
-        db.execute(
-            "insert into photos (path, size, mtime_ns, hash, status, reason, detail, updated_at)"
-            " values (?, ?, ?, ?, ?, ?, ?, ?) on conflict(path) do update set"
-            " size=excluded.size, mtime_ns=excluded.mtime_ns, hash=excluded.hash,"
-            " status=excluded.status, reason=excluded.reason, detail=excluded.detail,"
-            " updated_at=excluded.updated_at",
-            [path, size, mtime_ns, content, status, reason, detail, now],
-        )
+                upsert_photo(db, path, size, mtime_ns, None, "error", reason, detail, now)
 
     def forget_paths(self, paths: Iterable[str]) -> int:
         """Remove rows of files that no longer exist; their codes stay for renamed copies."""
         removed = 0
+        wanted = [to_bytes(p) for p in paths]
+        if not wanted:
+            return 0
         with self.writing() as db:
-            for path in paths:
+            for path in wanted:
                 removed += db.execute("delete from photos where path = ?", [path]).rowcount
         return removed
 
@@ -227,16 +310,18 @@ class Store:
             "select c.hash from codes c join contents t on t.hash = c.hash"
             " where c.model = ? and t.signature is not null"
         )
-        return {r[0] for r in self.db.execute(sql, [model]).fetchall()}
+        return {r[0] for r in self.rows(sql, [model])}
 
     def facts(self, hashes: Iterable[str]) -> dict[str, ContentFacts]:
-        wanted = list(hashes)
         found: dict[str, ContentFacts] = {}
-        for start in range(0, len(wanted), 500):
-            part = wanted[start : start + 500]
+        for part in _batches(list(hashes)):
             marks = ",".join("?" * len(part))
-            for r in self.db.query(f"select * from contents where hash in ({marks})", part):
-                found[r["hash"]] = ContentFacts(**r)
+            sql = (
+                "select hash, width, height, format, camera, taken_at, signature from contents"
+                f" where hash in ({marks})"
+            )
+            for row in self.rows(sql, part):
+                found[row[0]] = ContentFacts(*row)
         return found
 
     def indexed_codes(self, model: str) -> list[tuple[int, str, str, bytes]]:
@@ -245,80 +330,117 @@ class Store:
             "select p.id, p.path, p.hash, c.code from photos p join codes c"
             " on c.hash = p.hash and c.model = ? where p.status = 'indexed' order by p.id"
         )
-        return [(r[0], r[1], r[2], r[3]) for r in self.db.execute(sql, [model]).fetchall()]
+        return [(r[0], from_bytes(r[1]), r[2], r[3]) for r in self.rows(sql, [model])]
 
-    def counts(self, model: str) -> dict[str, object]:
-        one = self.db.execute
-        photos = one("select count(*) from photos").fetchone()[0]
-        coded = one(
-            "select count(*) from photos p join codes c on c.hash = p.hash and c.model = ?"
-            " where p.status = 'indexed'",
-            [model],
-        ).fetchone()[0]
-        reasons = dict(
-            one(
-                "select reason, count(*) from photos where status = 'error' group by reason"
-                " order by reason"
-            ).fetchall()
+    def codes_by_path(self, paths: Iterable[str], model: str) -> dict[str, bytes]:
+        """The stored code blob of each listed path under ``model``."""
+        found: dict[str, bytes] = {}
+        for part in _batches([to_bytes(p) for p in paths]):
+            marks = ",".join("?" * len(part))
+            sql = (
+                "select p.path, c.code from photos p join codes c on c.hash = p.hash"
+                f" and c.model = ? where p.path in ({marks})"
+            )
+            for path, code in self.rows(sql, [model, *part]):
+                found[from_bytes(path)] = code
+        return found
+
+    def counts(self, model: str) -> tuple[int, int, dict[str, int]]:
+        """(files listed, files indexed with a code of ``model``, errors by reason)."""
+        photos = int(self.scalar("select count(*) from photos"))
+        coded = int(
+            self.scalar(
+                "select count(*) from photos p join codes c on c.hash = p.hash and c.model = ?"
+                " where p.status = 'indexed'",
+                [model],
+            )
         )
-        return {"photos": photos, "indexed": coded, "errors": reasons}
+        reasons = self.rows(
+            "select reason, count(*) from photos where status = 'error' group by reason"
+            " order by reason"
+        )
+        return photos, coded, {str(r[0]): int(r[1]) for r in reasons}
+
+    # -- review --------------------------------------------------------------------------------
 
     def dismiss(self, hashes: list[str]) -> None:
         with self.writing() as db:
-            db.table("dismissed").upsert(
-                {"hashes": ",".join(hashes), "created_at": time.time()}, pk="hashes"
+            db.execute(
+                "insert into dismissed (hashes, created_at) values (?, ?)"
+                " on conflict(hashes) do nothing",
+                [",".join(hashes), time.time()],
             )
 
     def dismissed(self) -> list[frozenset[str]]:
-        return [frozenset(r[0].split(",")) for r in self.db.execute("select hashes from dismissed")]
+        return [frozenset(r[0].split(",")) for r in self.rows("select hashes from dismissed")]
+
+    def restore(self, salvage: Salvage) -> None:
+        """Copy rows salvaged from a damaged library into this (new) one."""
+        with self.writing() as db:
+            restore_rows(db, salvage)
 
     def integrity_ok(self) -> bool:
-        return self.db.execute("pragma integrity_check").fetchone()[0] == "ok"
+        return self.scalar("pragma integrity_check") == "ok"
 
 
-def _connect(path: Path) -> Database:
-    if path.exists() and not path.is_file():
-        raise LibraryError(f"{path} is not a file")
-    if path.exists() and path.stat().st_size > 0:
-        with path.open("rb") as handle:
-            if handle.read(16) != b"SQLite format 3\x00":
-                raise LibraryError(f"{path} is not a Twinlens library (not an SQLite database)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, check_same_thread=False)
-        db = Database(conn)
-        db.execute(f"pragma busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
-        db.enable_wal()
-        db.execute("pragma synchronous = normal")
-        db.execute("select count(*) from sqlite_master").fetchone()
-    except sqlite3.DatabaseError as exc:
-        raise LibraryError(_open_failure(path, exc)) from exc
-    return db
+def _rollback(conn: sqlite3.Connection) -> None:
+    with suppress(sqlite3.Error):  # the failure may already have ended the transaction
+        conn.execute("rollback")
 
 
-def _open_failure(path: Path, exc: sqlite3.DatabaseError) -> str:
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return f"{path} is locked by another program; close it and try again"
-    if "readonly" in text or "read-only" in text:
-        return f"{path} is on a read-only medium; copy it somewhere writable"
-    if "malformed" in text or "not a database" in text:
-        return f"{path} is damaged ({text}); it was left untouched"
-    return f"cannot open the library {path}: {text}"
+PHOTO_COLUMNS = "id, path, size, mtime_ns, hash, status, reason, detail"
 
 
-def _photo(row: dict[str, Any]) -> PhotoRow:
+def photo_row(row: Sequence[Any]) -> PhotoRow:
     return PhotoRow(
-        id=int(row["id"]),
-        path=str(row["path"]),
-        size=int(row["size"] or 0),
-        mtime_ns=int(row["mtime_ns"] or 0),
-        hash=row["hash"],
-        status=str(row["status"]),
-        reason=row["reason"],
-        detail=row["detail"],
+        id=int(row[0]),
+        path=from_bytes(row[1]),
+        size=int(row[2] or 0),
+        mtime_ns=int(row[3] or 0),
+        hash=row[4],
+        status=str(row[5]),
+        reason=row[6],
+        detail=row[7],
     )
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def upsert_photo(
+    db: Database,
+    path: str,
+    size: int,
+    mtime_ns: int,
+    content: str | None,
+    status: str,
+    reason: str | None,
+    detail: str | None,
+    now: float,
+) -> None:
+    db.execute(
+        "insert into photos (path, size, mtime_ns, hash, status, reason, detail, updated_at)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?) on conflict(path) do update set"
+        " size=excluded.size, mtime_ns=excluded.mtime_ns, hash=excluded.hash,"
+        " status=excluded.status, reason=excluded.reason, detail=excluded.detail,"
+        " updated_at=excluded.updated_at",
+        [to_bytes(path), size, mtime_ns, content, status, reason, _text(detail), now],
+    )
+
+
+def _text(value: str | None) -> str | None:
+    """Free text (an error's detail may quote a file name) made storable as UTF-8."""
+    return None if value is None else shown(value)
+
+
+def _range_below(root: Path | str) -> tuple[bytes, bytes]:
+    """Byte bounds of every path strictly below ``root``: ``root/`` <= path < ``root0``.
+
+    ("0" is the byte after "/", "]" the one after "\\"): an index range, unlike LIKE.
+    """
+    sep = os.sep.encode()
+    prefix = to_bytes(root).rstrip(sep)
+    return prefix + sep, prefix + bytes([sep[0] + 1])
+
+
+def _batches(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    """SQLite limits bound parameters per statement."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

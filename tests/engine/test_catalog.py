@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_photo
-from twinlens.engine.folders import remove_root
 from twinlens.engine.library import Library
-from twinlens.engine.storage import catalog
+from twinlens.engine.storage.catalog import PhotoEntry
 
 
 @pytest.fixture
@@ -28,42 +27,42 @@ def scanned(tmp_path: Path, tiny_model: Path, library: Library) -> Library:
     return library
 
 
-def names(entries: list[catalog.PhotoEntry]) -> list[str]:
+def names(entries: list[PhotoEntry]) -> list[str]:
     return [e.name for e in entries]
 
 
 def test_sort_orders(scanned: Library) -> None:
-    assert names(catalog.list_photos(scanned, "name")) == ["a.jpg", "b.jpg", "bad.jpg", "c.jpg"]
-    assert names(catalog.list_photos(scanned, "date")) == ["bad.jpg", "c.jpg", "b.jpg", "a.jpg"]
-    assert names(catalog.list_photos(scanned, "size"))[0] == "a.jpg"
+    assert names(scanned.photos("name")) == ["a.jpg", "b.jpg", "bad.jpg", "c.jpg"]
+    assert names(scanned.photos("date")) == ["bad.jpg", "c.jpg", "b.jpg", "a.jpg"]
+    assert names(scanned.photos("size"))[0] == "a.jpg"
     with pytest.raises(ValueError, match="unknown sort"):
-        catalog.list_photos(scanned, "colour")
+        scanned.photos("colour")
 
 
 def test_paging_and_count(scanned: Library) -> None:
-    assert catalog.count_photos(scanned) == 4
-    page = catalog.list_photos(scanned, "name", offset=1, limit=2)
+    assert scanned.catalog.count_photos() == 4
+    page = scanned.photos("name", offset=1, limit=2)
     assert names(page) == ["b.jpg", "bad.jpg"]
 
 
 def test_failed_photos_carry_their_reason(scanned: Library) -> None:
-    failed = catalog.failed_photos(scanned)
+    failed = scanned.failed_photos()
     assert [(e.name, e.failed) for e in failed] == [("bad.jpg", True)]
     assert failed[0].reason in {"corrupt", "truncated"}
 
 
 def test_photo_facts(scanned: Library, tmp_path: Path) -> None:
     path = str((tmp_path / "photos" / "a.jpg").resolve())
-    facts = catalog.photo_facts(scanned, path)
+    facts = scanned.photo_facts(path)
     assert facts is not None
     assert (facts.width, facts.height, facts.name) == (640, 480, "a.jpg")
     assert facts.folder == str((tmp_path / "photos").resolve())
-    assert catalog.photo_facts(scanned, "/nowhere.jpg") is None
+    assert scanned.photo_facts("/nowhere.jpg") is None
 
 
 def test_remove_root_forgets_rows_and_keeps_files(scanned: Library, tmp_path: Path) -> None:
     root = scanned.roots()[0]
-    assert remove_root(scanned, root) == 4
+    assert scanned.remove_root(root) == 4
     assert scanned.roots() == []
-    assert catalog.count_photos(scanned) == 0
+    assert scanned.catalog.count_photos() == 0
     assert (tmp_path / "photos" / "a.jpg").exists()

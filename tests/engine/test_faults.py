@@ -102,7 +102,8 @@ def test_read_only_library_gives_a_clear_message(tmp_path: Path, monkeypatch) ->
     assert path.read_bytes() == before
 
 
-def test_symlink_loop_and_broken_link_are_recorded(tiny_model: Path, tmp_path: Path) -> None:
+def test_symbolic_links_are_skipped_never_indexed(tiny_model: Path, tmp_path: Path) -> None:
+    """A link is never a copy of its target (issue 10): loops, dangling and good links alike."""
     folder = tmp_path / "links"
     folder.mkdir()
     make_photo(folder / "real.jpg", seed=1)
@@ -110,14 +111,15 @@ def test_symlink_loop_and_broken_link_are_recorded(tiny_model: Path, tmp_path: P
     (folder / "loop_b.jpg").symlink_to(folder / "loop_a.jpg")
     (folder / "dangling.jpg").symlink_to(folder / "missing.jpg")
     (folder / "sub").mkdir()
+    (folder / "good_link.jpg").symlink_to(folder / "real.jpg")
     (folder / "sub" / "back_up").symlink_to(folder, target_is_directory=True)  # a folder loop
     with Library(tmp_path / "l.twinlens") as library:
         summary = library.run_scan(library.add_roots([folder]))
-        reasons = {Path(e.path).name: (e.reason, e.detail) for e in summary.errors}
         assert summary.encoded == 1
-    assert reasons["loop_a.jpg"][0] == "unreadable"
-    assert "link" in reasons["loop_a.jpg"][1]
-    assert reasons["dangling.jpg"][0] == "vanished"
+        assert summary.links_skipped == 4
+        assert summary.errors == []
+        assert [Path(r.path).name for r in library.store.indexed_photos()] == ["real.jpg"]
+        assert library.duplicate_groups() == []
 
 
 def test_file_vanishing_between_listing_and_reading(

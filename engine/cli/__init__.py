@@ -1,0 +1,128 @@
+"""The ``twinlens`` command line: a thin layer over the engine's Library (a contract for scripts).
+
+With a subcommand it runs headless and never imports Qt or torch. Errors are turned into one
+clear line on stderr and exit status 2 here, and nowhere else in the engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from twinlens.engine.errors import TwinlensError
+from twinlens.engine.paths import shown
+
+from . import commands
+from .commands import EXIT_ERROR, EXIT_OK
+from .output import silence_stdout
+
+__all__ = ["EXIT_ERROR", "EXIT_OK", "main"]
+
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a program ended by SIGPIPE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="twinlens: %(message)s")
+    _safe_streams()
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    try:
+        return int(args.handler(args))
+    except TwinlensError as exc:
+        print(f"twinlens: {shown(str(exc))}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("twinlens: interrupted; what was indexed so far is kept", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `twinlens info | head -1`: the reader has what it wanted
+        silence_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _safe_streams() -> None:
+    """Never die of an unencodable character: a terminal that cannot show one gets \\xNN."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="twinlens",
+        description="Find duplicate, near-duplicate and similar photos.",
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    def command(
+        name: str, help_text: str, handler: object, library: bool = True
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(handler=handler)
+        if library:
+            p.add_argument(
+                "--library",
+                type=Path,
+                default=None,
+                help="library file (default: $TWINLENS_LIBRARY or one in your data folder)",
+            )
+        return p
+
+    def json_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+    scan = command("scan", "Add folders to the library and index them.", commands.scan)
+    scan.add_argument("paths", nargs="+", type=Path, metavar="FOLDER")
+
+    dupes = command("dupes", "Print the library's duplicate groups.", commands.dupes)
+    dupes.add_argument("paths", nargs="*", type=Path, metavar="FOLDER")
+    json_option(dupes)
+    dupes.add_argument(
+        "--similar", action="store_true", help="also list similar shots, in their own tier"
+    )
+
+    similar = command("similar", "Nearest library photos to an image.", commands.similar)
+    similar.add_argument("image", type=Path, metavar="IMAGE")
+    similar.add_argument("--top", type=_positive, default=10, metavar="K")
+    json_option(similar)
+
+    info = command("info", "Counts, errors and the model in use.", commands.info)
+    json_option(info)
+
+    trash = command(
+        "trash", "Move duplicate photos to the system trash (never the last copy).", commands.trash
+    )
+    trash.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+
+    command("undo", "Restore the files of the last removal.", commands.undo)
+    command("watch", "Follow the library's folders and index changes.", commands.watch)
+
+    rebuild = command(
+        "rebuild",
+        "Replace a damaged library: keep it aside, rescan its folders into a new one.",
+        commands.rebuild,
+    )
+    rebuild.add_argument("paths", nargs="*", type=Path, metavar="FOLDER")
+
+    encode = command(
+        "encode", "Print the code of each image (no library).", commands.encode, library=False
+    )
+    encode.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    json_option(encode)
+    return parser

@@ -1,0 +1,266 @@
+"""One function per ``twinlens`` subcommand: each asks the Library and prints the answer.
+
+Read-only commands (``info``, ``similar``, ``trash``, ``undo``, ``watch``) never create a
+library; ``scan`` and ``dupes`` do. Every path a person reads goes through ``shown``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from twinlens.engine.errors import TwinlensError, UndoFailed
+from twinlens.engine.indexing.scanner import ScanSummary
+from twinlens.engine.library import Library, bundled_samples, default_library_path, encode_files
+from twinlens.engine.matching.groups import DuplicateGroup
+from twinlens.engine.model.codes import to_hex
+from twinlens.engine.paths import shown
+from twinlens.engine.progress import Progress, run_to_end
+
+from .output import ProgressBar, errors_json, path_json, print_json, say, warn
+
+T = TypeVar("T")
+
+EXIT_OK = 0
+EXIT_ERROR = 2
+
+TIER_WORDS = {
+    "exact": "exact copies (identical files)",
+    "same_photo": "same photo (resized, recompressed or converted)",
+    "edited_copy": "edited copy (cropped, retouched or otherwise edited)",
+    "similar_shot": "similar shots (not duplicates: another moment of the same scene)",
+}
+
+
+def scan(args: argparse.Namespace) -> int:
+    _require_folders(args.paths)
+    with _open(args, create=True) as library:
+        roots = library.add_roots(args.paths)
+        summary = _drive(library.scan(roots), "Indexing")
+        _print_summary(summary)
+    return EXIT_OK
+
+
+def dupes(args: argparse.Namespace) -> int:
+    _require_folders(args.paths)
+    with _open(args, create=True) as library:
+        paths = list(args.paths)
+        if not paths and not library.roots():
+            paths = [bundled_samples()]
+            warn(f"No folder named: using the bundled sample library {shown(paths[0])}")
+        if paths:
+            roots = library.add_roots(paths)
+            _print_summary(_drive(library.scan(roots), "Indexing"), quiet=True)
+        within = [Path(p) for p in paths] or None
+        groups = library.duplicate_groups(within=within, include_similar=args.similar)
+        errors = library.errors()
+        if args.json:
+            print_json({"groups": [_group_json(g) for g in groups], "errors": errors_json(errors)})
+        else:
+            _print_groups(groups, len(errors))
+    return EXIT_OK
+
+
+def similar(args: argparse.Namespace) -> int:
+    image = Path(args.image)
+    if not image.exists():
+        raise TwinlensError(f"{shown(image)}: no such file")
+    if image.is_dir():
+        raise TwinlensError(f"{shown(image)} is a folder: name one image to search with")
+    with _open(args) as library:
+        matches = library.similar(image, top=args.top)
+        if args.json:
+            results = [path_json(m.path, distance=m.distance) for m in matches]
+            print_json({"results": results})
+        else:
+            for match in matches:
+                say(f"{match.distance:3d}  {shown(match.path)}")
+    return EXIT_OK
+
+
+def info(args: argparse.Namespace) -> int:
+    with _open(args) as library:
+        facts = library.info()
+        if args.json:
+            print_json(facts.__dict__)
+            return EXIT_OK
+        say(f"Library:  {shown(facts.path)}")
+        say(f"Photos:   {facts.photos} ({facts.indexed} indexed)")
+        say(f"Model:    {facts.model} on {facts.provider}")
+        for root in facts.roots:
+            say(f"Folder:   {shown(root)}")
+        for reason, count in facts.errors.items():
+            say(f"Errors:   {count} {reason}")
+    return EXIT_OK
+
+
+def trash(args: argparse.Namespace) -> int:
+    with _open(args) as library:
+        receipt = library.trash(args.paths)
+        for path in receipt.moved:
+            say(f"moved to the trash: {shown(path)}")
+        for path, why in receipt.failed:
+            warn(f"twinlens: not moved: {shown(path)}: {why}")
+        if receipt.moved:
+            warn("twinlens undo restores them.")
+    return EXIT_ERROR if receipt.failed else EXIT_OK
+
+
+def undo(args: argparse.Namespace) -> int:
+    with _open(args) as library:
+        try:
+            restored = library.undo()
+        except UndoFailed as exc:
+            for path in exc.restored:
+                say(f"restored: {shown(path)}")
+            raise
+        for path in restored:
+            say(f"restored: {shown(path)}")
+    return EXIT_OK
+
+
+def rebuild(args: argparse.Namespace) -> int:
+    _require_folders(args.paths)
+    path = args.library or default_library_path()
+    library, aside, salvage = Library.rebuild(path, args.paths)
+    with library:
+        warn(f"The damaged library was kept as {shown(aside)}")
+        if salvage.lost:
+            warn("Could not be read back from it: " + ", ".join(salvage.lost))
+        _print_summary(_drive(library.scan(), "Indexing"))
+    return EXIT_OK
+
+
+def watch(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    with _open(args) as library:
+        if not library.roots():
+            raise TwinlensError("the library has no folders yet: twinlens scan PATH first")
+        stop = threading.Event()
+
+        def report(change: Any) -> None:
+            for line in change.describe():
+                print(line, flush=True)
+
+        def request_stop(signum: int, frame: object) -> None:
+            stop.set()
+
+        # Ctrl+C and a service manager's SIGTERM both end the watch cleanly (the batch in
+        # progress is written), even when the parent process started us with SIGINT ignored.
+        stop_signals = [signal.SIGINT, signal.SIGTERM]
+        previous = {sig: signal.signal(sig, request_stop) for sig in stop_signals}
+        watcher = library.watch(report)
+        folders = ", ".join(shown(root) for root in library.roots())
+        print(f"Watching {folders} (Ctrl+C stops)", flush=True)
+        try:
+            while not stop.wait(0.5):
+                pass
+        finally:
+            watcher.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+    return EXIT_OK
+
+
+def encode(args: argparse.Namespace) -> int:
+    _require_paths(args.paths)
+    codes, errors = [], []
+    for item in encode_files(args.paths):
+        if item.error is not None:
+            reason, detail = item.error.reason.value, item.error.detail
+            errors.append(path_json(item.path, reason=reason, detail=detail))
+            if not args.json:
+                warn(f"twinlens: {shown(item.path)}: {item.error.reason.value}")
+            continue
+        assert item.code is not None
+        hex_code = to_hex(item.code, item.bits)
+        codes.append(path_json(item.path, code=hex_code, bits=item.bits))
+        if not args.json:
+            say(f"{hex_code}  {shown(item.path)}")
+    if args.json:
+        print_json({"codes": codes, "errors": errors})
+    return EXIT_OK
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def _open(args: argparse.Namespace, create: bool = False) -> Library:
+    return Library(args.library or default_library_path(), create=create)
+
+
+def _require_paths(paths: list[Path]) -> None:
+    for path in paths:
+        if not path.exists():
+            raise TwinlensError(f"{shown(path)}: no such file or folder")
+
+
+def _require_folders(paths: list[Path]) -> None:
+    _require_paths(paths)
+    for path in paths:
+        if not path.is_dir():
+            raise TwinlensError(
+                f"{shown(path)} is a file: a library holds folders; name the folder it is in"
+            )
+
+
+def _drive(job: Generator[Progress, None, T], label: str) -> T:
+    """Run a job generator to its end, drawing its progress on stderr."""
+    bar = ProgressBar(label)
+    try:
+        return run_to_end(job, bar.show)
+    finally:
+        bar.finish()
+
+
+def _print_summary(summary: ScanSummary, quiet: bool = False) -> None:
+    """The scan's counts and errors on stderr (``quiet``: only when something failed)."""
+    if quiet and not (summary.errors or summary.missing_roots or summary.cancelled):
+        return
+    lines = [
+        f"Photos: {summary.seen} found, {summary.encoded} indexed, {summary.reused} known by"
+        f" content, {summary.unchanged} unchanged, {summary.removed} removed",
+    ]
+    if summary.links_skipped:
+        lines.append(
+            f"Skipped {summary.links_skipped} symbolic link(s): a link is never indexed as a"
+            " copy of the photo it points to"
+        )
+    if summary.missing_roots:
+        missing = ", ".join(shown(p) for p in summary.missing_roots)
+        lines.append(f"Missing folders (kept as they were): {missing}")
+    if summary.errors:
+        lines.append(f"Could not read {len(summary.errors)} file(s):")
+        lines += [f"  {e.reason}: {shown(e.path)} ({shown(e.detail)})" for e in summary.errors[:50]]
+        if len(summary.errors) > 50:
+            lines.append(f"  ... and {len(summary.errors) - 50} more (twinlens info)")
+    if summary.cancelled:
+        lines.append("Cancelled: run the same command again to resume.")
+    warn("\n".join(lines))
+
+
+def _print_groups(groups: list[DuplicateGroup], error_count: int) -> None:
+    if not groups:
+        say("No duplicates found.")
+    for number, group in enumerate(groups, 1):
+        say(f"Group {number}: {TIER_WORDS.get(group.tier, group.tier)}, {len(group.members)} files")
+        say(f"  keep  {shown(group.keeper)}  ({group.keeper_reason})")
+        for member in group.members[1:]:
+            say(f"        {shown(member.path)}  (distance {member.distance})")
+    if error_count:
+        warn(f"{error_count} file(s) could not be read: see twinlens info")
+
+
+def _group_json(group: DuplicateGroup) -> dict[str, Any]:
+    return {
+        "paths": group.paths,
+        "keeper": group.keeper,
+        "keeper_reason": group.keeper_reason,
+        "distances": [m.distance for m in group.members],
+        "tier": group.tier,
+        "members": [path_json(m.path, distance=m.distance) for m in group.members],
+    }
