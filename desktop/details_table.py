@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPalette
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
+from twinlens.engine.paths import shown
 from twinlens.engine.storage.catalog import PhotoFacts
 
 from .messages import size_text
@@ -28,7 +29,7 @@ def fact_texts(facts: PhotoFacts | None) -> list[str]:
         f"{facts.width} × {facts.height}" if facts.width else "unknown",
         facts.taken_at or "not recorded",
         modified.strftime("%Y-%m-%d %H:%M"),
-        facts.folder,
+        shown(facts.folder),
         facts.camera or "not recorded",
         facts.format or "unknown",
     ]

@@ -8,8 +8,6 @@ removal: they are different photos.
 
 from __future__ import annotations
 
-import os
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,7 +29,7 @@ from .compare_view import CompareView
 from .details_table import DetailsTable
 from .grid_view import PhotoGrid
 from .library_model import PhotoListModel
-from .messages import similarity_text, tier_meaning, tier_name
+from .messages import name_html, name_text, similarity_text, tier_meaning, tier_name
 from .photo_actions import PhotoActions
 from .thumbnail_provider import ThumbnailProvider
 
@@ -48,9 +46,9 @@ GROUP_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class DuplicatesView(QWidget):
-    trash_requested = Signal(list)
-    dismiss_requested = Signal(list)
-    facts_requested = Signal(str, int)  # path, column of the details table
+    trash_requested = Signal(object)  # list of paths (objects: Qt strings lose bytes)
+    dismiss_requested = Signal(object)  # list of paths
+    facts_requested = Signal(object, int)  # path, column of the details table
 
     def __init__(
         self,
@@ -203,7 +201,7 @@ class DuplicatesView(QWidget):
             f"<h3>{tier_name(group.tier)}</h3>{tier_meaning(group.tier, precision)}"
         )
         removable = _removable(group)
-        keeper = os.path.basename(group.keeper)
+        keeper = name_html(group.keeper)
         self.keeper_label.setText(
             f"★ Suggested keeper: <b>{keeper}</b> — {group.keeper_reason}"
             if removable
@@ -221,12 +219,12 @@ class DuplicatesView(QWidget):
             return
         other = group.keeper if chosen != group.keeper else group.paths[1]
         a, b = (group.keeper, chosen) if chosen != group.keeper else (chosen, other)
-        self.compare.set_photos(a, b, (f"A: {os.path.basename(a)}", f"B: {os.path.basename(b)}"))
+        self.compare.set_photos(a, b, (f"A: {name_text(a)}", f"B: {name_text(b)}"))
         self.facts_requested.emit(a, 0)
         self.facts_requested.emit(b, 1)
 
     def show_facts(self, column: int, facts: PhotoFacts | None) -> None:
-        title = ("A: " if column == 0 else "B: ") + (facts.name if facts else "")
+        title = ("A: " if column == 0 else "B: ") + (name_text(facts.path) if facts else "")
         self.details.set_facts(column, facts, title)
 
     # -- position --------------------------------------------------------
@@ -254,7 +252,7 @@ def _removable(group: DuplicateGroup) -> bool:
 
 
 def _group_title(group: DuplicateGroup) -> str:
-    return f"{os.path.basename(group.keeper)} + {len(group.members) - 1} more"
+    return f"{name_text(group.keeper)} + {len(group.members) - 1} more"
 
 
 def _member_caption(group: DuplicateGroup, path: str) -> str:

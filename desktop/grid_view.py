@@ -6,10 +6,10 @@ tiles themselves are painted from QPixmapCache by the model.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu, QWidget
 
-from .library_model import PATH_ROLE
+from .library_model import ENTRY_ROLE
 from .photo_actions import PhotoActions
 
 MIN_TILE, MAX_TILE, DEFAULT_TILE = 96, 384, 160
@@ -18,7 +18,7 @@ MIN_TILE, MAX_TILE, DEFAULT_TILE = 96, 384, 160
 class PhotoGrid(QListView):
     """Tiles of photos; double-click opens, right-click offers the photo actions."""
 
-    opened = Signal(str)
+    opened = Signal(object)  # path
 
     def __init__(self, actions: PhotoActions, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -34,7 +34,7 @@ class PhotoGrid(QListView):
         self.setAcceptDrops(False)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._show_menu)
-        self.doubleClicked.connect(lambda index: self.opened.emit(index.data(PATH_ROLE)))
+        self.doubleClicked.connect(lambda index: self.opened.emit(_path(index)))
         self.set_tile_size(DEFAULT_TILE)
 
     def set_tile_size(self, size: int) -> None:
@@ -50,14 +50,14 @@ class PhotoGrid(QListView):
 
     def selected_paths(self) -> list[str]:
         rows = sorted(self.selectionModel().selectedIndexes(), key=lambda i: i.row())
-        return [i.data(PATH_ROLE) for i in rows]
+        return [_path(i) for i in rows]
 
     def menu_at(self, pos: QPoint) -> QMenu | None:
         """The context menu for the tile under ``pos`` (with the selection, if it is in it)."""
         index = self.indexAt(pos)
         if not index.isValid():
             return None
-        path = index.data(PATH_ROLE)
+        path = _path(index)
         selected = self.selected_paths()
         paths = selected if path in selected else [path]
         return self.actions.menu(paths, self)
@@ -67,3 +67,8 @@ class PhotoGrid(QListView):
         if menu is not None:
             menu.exec(self.viewport().mapToGlobal(pos))
             menu.deleteLater()
+
+
+def _path(index: QModelIndex) -> str:
+    """The tile's path, exact: read from its entry, never through a Qt string (issue 10)."""
+    return str(index.data(ENTRY_ROLE).path)

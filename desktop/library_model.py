@@ -13,12 +13,14 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
+from twinlens.engine.paths import shown
 from twinlens.engine.storage.catalog import PhotoEntry
 
 from .messages import reason_text, size_text
 from .thumbnail_provider import ThumbnailProvider
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+"""The path as a Qt string: for display and tests only; exact paths come from ENTRY_ROLE."""
 ENTRY_ROLE = Qt.ItemDataRole.UserRole + 2
 CAPTION_ROLE = Qt.ItemDataRole.UserRole + 3
 
@@ -78,7 +80,7 @@ class PhotoListModel(QAbstractListModel):
             return None
         entry = self._entries[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._captions.get(entry.path, entry.name)
+            return self._captions.get(entry.path, shown(entry.name))
         if role == Qt.ItemDataRole.DecorationRole:
             return self._icon(entry)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -111,7 +113,7 @@ class PhotoListModel(QAbstractListModel):
         return self._loading
 
     def _tooltip(self, entry: PhotoEntry) -> str:
-        lines = [entry.path, size_text(entry.size)]
+        lines = [shown(entry.path), size_text(entry.size)]
         if entry.width:
             lines.append(f"{entry.width} × {entry.height} pixels")
         reason = entry.reason if entry.failed else self.thumbnails.broken_reason(entry.path)
@@ -119,7 +121,7 @@ class PhotoListModel(QAbstractListModel):
             lines.append(reason_text(reason))
         return "\n".join(lines)
 
-    @Slot(str)
+    @Slot(object)
     def _on_thumbnail(self, path: str, *_: object) -> None:
         row = self._rows.get(path)
         if row is not None:

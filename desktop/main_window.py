@@ -45,6 +45,7 @@ from .grid_view import MAX_TILE, MIN_TILE, PhotoGrid
 from .job_panel import JobPanel
 from .jobs import Jobs
 from .library_model import PhotoListModel
+from .messages import name_html, name_text
 from .photo_actions import PhotoActions
 from .search_view import SearchView
 from .session import Session
@@ -349,7 +350,7 @@ class MainWindow(QMainWindow):
 
     def find_similar(self, path: str) -> None:
         self.show_tab(SEARCH_TAB)
-        self.search.searching(Path(path).name)
+        self.search.searching(name_html(path))
         self._with_session(lambda s: s.search_file(path))
 
     def search_dropped(self, dropped: Dropped) -> None:
@@ -384,7 +385,7 @@ class MainWindow(QMainWindow):
         self._with_session(lambda s: s.undo())
 
     def _on_trashed(self, moved: list[str]) -> None:
-        names = ", ".join(Path(p).name for p in moved[:3]) + ("…" if len(moved) > 3 else "")
+        names = ", ".join(name_text(p) for p in moved[:3]) + ("…" if len(moved) > 3 else "")
         self.show_message(f"Moved to the trash: {names}. Undo with Ctrl+Z.")
         self._reload_groups_if_shown()
 

@@ -6,7 +6,11 @@ a traceback never reaches a person and the same failure reads the same everywher
 
 from __future__ import annotations
 
+import html
+import os
+
 from twinlens.engine.errors import DecodeError, LibraryError, ModelError, TwinlensError
+from twinlens.engine.paths import shown
 
 REASONS = {
     "empty": "The file is empty (0 bytes).",
@@ -83,7 +87,7 @@ def in_library_text(tier: str, closest_name: str | None) -> str:
 def error_text(error: BaseException) -> str:
     """Any exception a job or an action raised, as one or two sentences."""
     if isinstance(error, DecodeError):
-        return f"{error.path.name}: {reason_text(error.reason.value)}"
+        return f"{shown(error.path.name)}: {reason_text(error.reason.value)}"
     if isinstance(error, ModelError):
         return f"The photo model could not be loaded: {error}"
     if isinstance(error, LibraryError):
@@ -119,3 +123,13 @@ def duration_text(seconds: float | None) -> str:
     if seconds < 3600:
         return f"about {round(seconds / 60)} min left"
     return f"about {seconds / 3600:.1f} h left"
+
+
+def name_text(path: str | os.PathLike[str]) -> str:
+    """A file's name for a label: printable (no control or undecodable bytes: paths.shown)."""
+    return shown(os.path.basename(os.fspath(path)))
+
+
+def name_html(path: str | os.PathLike[str]) -> str:
+    """A file's name inside rich text: also HTML-escaped, so "<b>.jpg" stays text."""
+    return html.escape(name_text(path))

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import quote_from_bytes
 
 from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
+
+from twinlens.engine.paths import shown
 
 FIND_SIMILAR = "Find similar"
 SHOW_IN_FOLDER = "Show in folder"
@@ -23,8 +26,8 @@ MOVE_TO_TRASH = "Move to trash"
 class PhotoActions(QObject):
     """Builds the photo context menu and performs the actions that need no engine."""
 
-    find_similar = Signal(str)
-    trash = Signal(list)
+    find_similar = Signal(object)  # path
+    trash = Signal(object)  # list of paths
 
     def menu(self, paths: list[str], parent: QWidget) -> QMenu:
         menu = QMenu(parent)
@@ -42,13 +45,19 @@ class PhotoActions(QObject):
 
     @staticmethod
     def open(path: str) -> bool:
-        return QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+        return QDesktopServices.openUrl(_file_url(path))
 
     @staticmethod
     def show_in_folder(path: str) -> bool:
         """Open the folder that holds the photo (file managers select it where they can)."""
-        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(path).parent)))
+        return QDesktopServices.openUrl(_file_url(str(Path(path).parent)))
 
     @staticmethod
     def copy_paths(paths: list[str]) -> None:
-        QGuiApplication.clipboard().setText(os.linesep.join(paths))
+        QGuiApplication.clipboard().setText(os.linesep.join(shown(p) for p in paths))
+
+
+def _file_url(path: str) -> QUrl:
+    """A file URL with the path's exact bytes percent-encoded (QUrl.fromLocalFile would
+    drop those of a name that is not UTF-8)."""
+    return QUrl.fromEncoded(b"file://" + quote_from_bytes(os.fsencode(path)).encode("ascii"))

@@ -7,8 +7,6 @@ into one tile whose caption says how many copies there are.
 
 from __future__ import annotations
 
-import os
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -17,7 +15,7 @@ from twinlens.engine.storage.catalog import PhotoEntry
 
 from .grid_view import PhotoGrid
 from .library_model import PhotoListModel
-from .messages import in_library_text, similarity_text
+from .messages import in_library_text, name_html, similarity_text
 from .photo_actions import PhotoActions
 from .thumbnail_provider import ThumbnailProvider
 
@@ -59,8 +57,8 @@ class SearchView(QWidget):
 
     def show_answer(self, answer: SearchAnswer) -> None:
         self.answer = answer
-        closest = os.path.basename(answer.closest) if answer.closest else None
-        shown = "" if answer.query == "pasted image" else os.path.basename(answer.query)
+        closest = name_html(answer.closest) if answer.closest else None
+        shown = "" if answer.query == "pasted image" else name_html(answer.query)
         if answer.closest == answer.query:  # "Find similar" on a library photo
             self.answer_label.setText(f"<h2>Photos like {shown}</h2>")
         else:

@@ -22,7 +22,7 @@ from twinlens.engine.matching.groups import DuplicateGroup
 from twinlens.engine.storage.catalog import PhotoEntry
 
 from .jobs import Job, Jobs
-from .messages import error_text
+from .messages import error_text, name_text
 from .watch_bridge import WatchBridge
 
 log = logging.getLogger(__name__)
@@ -33,15 +33,15 @@ FIRST_PAGE = 400
 class Session(QObject):
     """One open Library plus the jobs working on it."""
 
-    photos_loaded = Signal(list, bool)  # list[PhotoEntry] in sort order; complete or first page
-    folders_changed = Signal(list)  # list[Path]
-    failed_loaded = Signal(list)  # list[PhotoEntry] that could not be read
+    photos_loaded = Signal(object, bool)  # list[PhotoEntry] in sort order; complete or first page
+    folders_changed = Signal(object)  # list[Path]
+    failed_loaded = Signal(object)  # list[PhotoEntry] that could not be read
     model_ready = Signal(str)  # inference provider, e.g. CPUExecutionProvider
     model_failed = Signal(str)  # why the model cannot be used, in words
-    groups_loaded = Signal(list)  # list[DuplicateGroup], duplicates then similar shots
+    groups_loaded = Signal(object)  # list[DuplicateGroup], duplicates then similar shots
     search_done = Signal(object)  # query.SearchAnswer
-    trashed = Signal(list)  # paths moved to the trash
-    restored = Signal(list)  # paths brought back by undo
+    trashed = Signal(object)  # paths moved to the trash (objects: Qt strings lose bytes)
+    restored = Signal(object)  # paths brought back by undo
     undo_changed = Signal(bool)
     library_changed = Signal(object)  # LibraryChange from the watcher
     scan_finished = Signal(object)  # ScanSummary
@@ -126,7 +126,7 @@ class Session(QObject):
         return self.scan(roots)
 
     def scan(self, roots: list[Path] | None = None) -> Job:
-        names = ", ".join(Path(r).name for r in roots) if roots else "all folders"
+        names = ", ".join(name_text(r) for r in roots) if roots else "all folders"
         job = self.jobs.run(f"Indexing {names}", lambda token: self.library.scan(roots, token))
         job.succeeded.connect(self._on_scanned)
         job.failed.connect(self.message.emit)

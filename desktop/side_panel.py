@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from twinlens.engine.paths import shown
 from twinlens.engine.storage.catalog import PhotoEntry
 
 from .messages import reason_text
@@ -28,9 +29,9 @@ PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 
 class SidePanel(QWidget):
     add_requested = Signal()
-    remove_requested = Signal(Path)
+    remove_requested = Signal(object)  # Path
     rescan_requested = Signal()
-    photo_activated = Signal(str)
+    photo_activated = Signal(object)  # path
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,15 +56,15 @@ class SidePanel(QWidget):
         layout.addWidget(self.failed_title)
         layout.addWidget(self.failed, 2)
         self.failed.itemActivated.connect(
-            lambda item: self.photo_activated.emit(item.data(PATH_ROLE))
+            lambda item: self.photo_activated.emit(item.data(PATH_ROLE).path)
         )
 
     def set_folders(self, folders: list[Path]) -> None:
         self.folders.clear()
         for folder in folders:
-            item = QListWidgetItem(folder.name or str(folder))
-            item.setToolTip(str(folder))
-            item.setData(PATH_ROLE, str(folder))
+            item = QListWidgetItem(shown(folder.name or str(folder)))
+            item.setToolTip(shown(folder))
+            item.setData(PATH_ROLE, folder)  # a Path object survives Qt; a str may not
             self.folders.addItem(item)
         self.remove_button.setEnabled(bool(folders))
 
@@ -71,9 +72,9 @@ class SidePanel(QWidget):
         self.failed.clear()
         self.failed_title.setText(f"<b>Could not be read ({len(entries)})</b>")
         for entry in entries:
-            item = QListWidgetItem(f"{entry.name}\n{reason_text(entry.reason)}")
-            item.setToolTip(f"{entry.path}\n{entry.detail or ''}".strip())
-            item.setData(PATH_ROLE, entry.path)
+            item = QListWidgetItem(f"{shown(entry.name)}\n{reason_text(entry.reason)}")
+            item.setToolTip(f"{shown(entry.path)}\n{entry.detail or ''}".strip())
+            item.setData(PATH_ROLE, entry)
             self.failed.addItem(item)
 
     def failed_texts(self) -> list[str]:
@@ -82,4 +83,4 @@ class SidePanel(QWidget):
     def _remove_selected(self) -> None:
         item = self.folders.currentItem()
         if item is not None:
-            self.remove_requested.emit(Path(item.data(PATH_ROLE)))
+            self.remove_requested.emit(item.data(PATH_ROLE))

@@ -7,6 +7,8 @@ dropped and the ones now on screen load first.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 from dataclasses import dataclass
 
@@ -30,8 +32,10 @@ class _Request:
 
 
 class _Signals(QObject):
-    loaded = Signal(str, str, int, QImage)
-    failed = Signal(str, str)
+    # Paths travel as Python objects: a Qt string would drop the bytes of a name that is
+    # not UTF-8 (issue 10).
+    loaded = Signal(object, str, int, QImage)
+    failed = Signal(object, str)
 
 
 class _Loader(QRunnable):
@@ -69,8 +73,8 @@ class _Loader(QRunnable):
 class ThumbnailProvider(QObject):
     """Asks once, answers from the cache afterwards; emits ``ready(path)`` when a tile loaded."""
 
-    ready = Signal(str)
-    failed = Signal(str, str)  # path, reason code
+    ready = Signal(object)  # path
+    failed = Signal(object, str)  # path, reason code
 
     def __init__(self, thumbnails: Thumbnails | None = None, threads: int = 2) -> None:
         super().__init__()
@@ -95,7 +99,7 @@ class ThumbnailProvider(QObject):
     ) -> QPixmap | None:
         """The thumbnail at most ``size`` pixels on its longest side if it is loaded;
         otherwise None, and it is requested."""
-        identity = content or f"{path}#{self._versions.get(path, 0)}"
+        identity = content or _path_identity(path, self._versions.get(path, 0))
         found = QPixmapCache.find(_key(identity, size, square))
         if found is not None and not found.isNull():
             return found
@@ -143,19 +147,26 @@ class ThumbnailProvider(QObject):
             self._loaders -= 1  # under the lock, so a new request always finds a loader
             return None
 
-    @Slot(str, str, int, QImage)
+    @Slot(object, str, int, QImage)
     def _on_loaded(self, path: str, key: str, side: int, image: QImage) -> None:
         with self._lock:
             self._pending.discard((path, side))
         QPixmapCache.insert(key, QPixmap.fromImage(image))
         self.ready.emit(path)
 
-    @Slot(str, str)
+    @Slot(object, str)
     def _on_failed(self, path: str, reason: str) -> None:
         with self._lock:
             self._pending = {p for p in self._pending if p[0] != path}
         self._broken[path] = reason
         self.failed.emit(path, reason)
+
+
+def _path_identity(path: str, version: int) -> str:
+    """A cache identity for a file not hashed yet: from the path's exact bytes (a Qt string
+    key would merge two names that differ only in bytes that are not UTF-8)."""
+    digest = hashlib.blake2b(os.fsencode(path), digest_size=12).hexdigest()
+    return f"path:{digest}#{version}"
 
 
 def _key(identity: str, side: int, square: bool) -> str:

@@ -240,9 +240,14 @@ def _looks_like_image(head: bytes) -> bool:
     return head[4:8] == b"ftyp"  # HEIF / AVIF family
 
 
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
+
+
 def _unidentified(path: Path, data: bytes | None) -> DecodeError:
     head = data[:16] if data is not None else _head(path)
     if head[4:8] == b"ftyp":
+        if head[8:12] in _HEIF_BRANDS and _heif_registered:
+            return DecodeError(path, DecodeReason.CORRUPT, "the HEIF data is damaged")
         detail = "a HEIF-family file this build cannot read"
         return DecodeError(path, DecodeReason.UNSUPPORTED, detail)
     if _looks_like_image(head):

@@ -8,6 +8,7 @@ snapped to a few buckets so a zoom slider does not fill the cache with near-iden
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -79,7 +80,11 @@ class Thumbnails:
 
     @staticmethod
     def _store(target: Path, data: bytes) -> None:
-        """Write atomically: a reader never sees half a thumbnail, and a failure is harmless."""
+        """Write atomically: a reader never sees half a thumbnail, and a failure is harmless.
+
+        A full or read-only cache only costs speed; a half-written ``.part`` file is removed.
+        """
+        temp: str | None = None
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             handle, temp = tempfile.mkstemp(dir=target.parent, suffix=".part")
@@ -87,7 +92,9 @@ class Thumbnails:
                 out.write(data)
             os.replace(temp, target)
         except OSError:
-            pass  # a read-only or full cache only costs speed
+            if temp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
 
 
 def render(path: Path, side: int) -> bytes:
@@ -107,5 +114,5 @@ def _path_key(path: Path) -> str:
         stamp = f"{stat.st_size}:{stat.st_mtime_ns}"
     except OSError:
         stamp = "missing"
-    text = f"{path.resolve()}|{stamp}"
-    return "p" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    key = os.fsencode(path.resolve()) + b"|" + stamp.encode()  # exact bytes: any name works
+    return "p" + hashlib.blake2b(key, digest_size=16).hexdigest()

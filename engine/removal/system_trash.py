@@ -9,6 +9,8 @@ way to find the file (Windows' Recycle Bin), ``restore`` raises UndoFailed with 
 from __future__ import annotations
 
 import configparser
+import errno
+import hashlib
 import os
 import shutil
 import sys
@@ -25,9 +27,52 @@ def send_to_trash(path: Path) -> str:
     from send2trash import send2trash
 
     before = _trash_entries(path)
-    send2trash(str(path))
+    try:
+        send2trash(str(path))
+    except OSError as exc:
+        if exc.errno != errno.ENAMETOOLONG or sys.platform in ("darwin", "win32"):
+            raise
+        return str(_trash_under_a_shorter_name(path))
     after = _trash_entries(path) - before
     return str(max(after, key=lambda p: p.lstat().st_mtime_ns)) if after else ""
+
+
+def _trash_under_a_shorter_name(path: Path) -> Path:
+    """A freedesktop trash entry for a name too long to take ``.trashinfo`` after it.
+
+    The trash specification lets the entry have any unique name: its ``.trashinfo`` records
+    the original path, which is what undo and every file manager restore to. Uses
+    send2trash's own helpers to pick the trash folder and write the record.
+    """
+    import send2trash.plat_other as other
+
+    source = os.fsencode(path)
+    if other.get_dev(source) == other.get_dev(os.path.realpath(os.path.expanduser(b"~"))):
+        topdir, trash = other.XDG_DATA_HOME, other.HOMETRASH_B
+    else:
+        topdir = other.find_mount_point(source)
+        trash = other.find_ext_volume_trash(topdir)
+    files, infos = os.path.join(trash, other.FILES_DIR), os.path.join(trash, other.INFO_DIR)
+    other.check_create(files)
+    other.check_create(infos)
+    stem, suffix = os.path.splitext(os.path.basename(source))
+    tag = hashlib.blake2b(source, digest_size=6).hexdigest().encode()
+    for attempt in range(1000):
+        name = stem[:160] + b"~" + tag + (b"-%d" % attempt if attempt else b"") + suffix[:16]
+        info = os.path.join(infos, name + other.INFO_SUFFIX)
+        try:
+            handle = os.open(info, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        with os.fdopen(handle, "w") as record:
+            record.write(other.info_for(source, topdir))
+        try:
+            os.rename(source, os.path.join(files, name))
+        except OSError:
+            os.unlink(info)
+            raise
+        return Path(os.fsdecode(os.path.join(files, name)))
+    raise OSError(errno.EEXIST, f"no free name in the trash for {shown(path)}")
 
 
 def find_in_trash(original: Path) -> str:

@@ -71,8 +71,8 @@ def undo_last(journal: Journal) -> list[str]:
     for item in journal.items(step, "trashed"):
         target = free_name(Path(item.path))
         journal.restoring(item, str(target))
-        try:
-            restore_from_trash(item.location, target)
+        try:  # a crash may have left the place unknown: look again
+            restore_from_trash(item.location or find_in_trash(Path(item.path)), target)
         except (UndoFailed, OSError) as exc:
             journal.back_in_trash(item)
             problems.append(str(exc))

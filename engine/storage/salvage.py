@@ -26,7 +26,16 @@ _KEPT = {
     "dismissed": ("hashes", "created_at"),
     "trash_steps": ("id", "created_at", "undone_at"),
     "trash_items": (
-        "id", "step", "path", "hash", "size", "mtime_ns", "location", "state", "detail", "target"
+        "id",
+        "step",
+        "path",
+        "hash",
+        "size",
+        "mtime_ns",
+        "location",
+        "state",
+        "detail",
+        "target",
     ),
 }
 
