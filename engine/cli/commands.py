@@ -158,7 +158,8 @@ def watch(args: argparse.Namespace) -> int:
         print(f"Watching {folders} (Ctrl+C stops)", flush=True)
         try:
             while not stop.wait(0.5):
-                pass
+                if watcher.failure is not None:
+                    raise watcher.failure
         finally:
             watcher.stop()
             for sig, handler in previous.items():

@@ -23,6 +23,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers.api import BaseObserver
 
 from twinlens.engine.media.files import is_photo_name, is_under
+from twinlens.engine.errors import LibraryError, LibraryReason
 from twinlens.engine.paths import shown
 from twinlens.engine.progress import run_to_end
 from twinlens.engine.storage.store import PhotoRow, Store
@@ -86,6 +87,8 @@ class Watcher:
         self._watched: set[Path] = set()
         self._observer: BaseObserver | None = None
         self._thread = threading.Thread(target=self._run, name="twinlens-watch", daemon=True)
+        self.failure: LibraryError | None = None
+        """Why the watcher stopped by itself (the library can no longer be written)."""
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -155,6 +158,10 @@ class Watcher:
     def _run(self) -> None:
         try:
             self._reconcile(self.roots, first=True)
+        except LibraryError as exc:
+            if exc.reason is not LibraryReason.LOCKED:
+                self.failure = exc
+                self._stop.set()
         except Exception:  # the library keeps being watched even if the first pass failed
             log.exception("could not reconcile the library with its folders")
         with self._lock:
@@ -197,6 +204,13 @@ class Watcher:
             change = self._sync(paths)
             if change:
                 self.on_change(change)
+        except LibraryError as exc:
+            if exc.reason is LibraryReason.LOCKED:  # another writer held on: try again later
+                for path in paths:
+                    self.mark_dirty(path)
+            else:  # damaged, full, read-only: following changes would only lose them
+                self.failure = exc
+                self._stop.set()
         except Exception:  # the watcher must survive anything one batch throws
             log.exception("could not sync %d changed paths", len(paths))
         finally:

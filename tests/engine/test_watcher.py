@@ -167,3 +167,22 @@ def test_unplugged_root_keeps_its_records(
     finally:
         watcher.stop()
         library.close()
+
+
+def test_a_library_that_can_no_longer_be_written_stops_the_watcher(
+    live, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk (or a damaged file) must not be watched on as if nothing happened: the
+    watcher stops and says why, so ``watch`` ends with that message instead of dropping
+    every later change."""
+    from twinlens.engine.errors import LibraryError, LibraryReason
+
+    library, watcher, _ = live
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise LibraryError("the disk holding it is full", LibraryReason.DISK_FULL)
+
+    monkeypatch.setattr(library.store, "record_indexed", full)
+    make_photo(folder / "late.jpg", seed=12)
+    wait_for(lambda: watcher.failure is not None)
+    assert watcher.failure.reason is LibraryReason.DISK_FULL
