@@ -16,8 +16,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from twinlens.engine.errors import TwinlensError
-from twinlens.engine.library import Library, bundled_samples, default_library_path
+from twinlens.engine import Library, TwinlensError, bundled_samples, default_library_path
 
 from . import settings as keys
 from .jobs import Jobs

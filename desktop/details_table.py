@@ -12,8 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPalette
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-from twinlens.engine.paths import shown
-from twinlens.engine.storage.catalog import PhotoFacts
+from twinlens.engine import PhotoFacts, shown
 
 from .messages import size_text
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QBuffer, QIODevice, QMimeData
 from PySide6.QtGui import QImage
 
-from twinlens.engine.media.files import is_photo_name
+from twinlens.engine import is_photo_name
 
 _RAW_FORMATS = ("image/jpeg", "image/png", "image/webp", "image/gif", "image/bmp", "image/tiff")
 

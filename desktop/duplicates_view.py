@@ -21,9 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinlens.engine.matching.groups import DuplicateGroup
-from twinlens.engine.model.meta import TIER_EDITED_COPY, TIER_EXACT, TIER_SAME_PHOTO
-from twinlens.engine.storage.catalog import PhotoEntry, PhotoFacts
+from twinlens.engine import TIERS, DuplicateGroup, PhotoEntry, PhotoFacts, is_duplicate
 
 from .compare_view import CompareView
 from .details_table import DetailsTable
@@ -33,13 +31,13 @@ from .messages import name_html, name_text, similarity_text, tier_meaning, tier_
 from .photo_actions import PhotoActions
 from .thumbnail_provider import ThumbnailProvider
 
-SECTIONS = (TIER_EXACT, TIER_SAME_PHOTO, TIER_EDITED_COPY, "similar_shot")
+SECTIONS = tuple(tier.name for tier in TIERS)
 # Strictness is chosen by named tier, never by a number: each choice shows its tiers and the
 # stricter ones.
 STRICTNESS = (
-    ("Exact copies only", (TIER_EXACT,)),
-    ("Same photo (resized, recompressed)", (TIER_EXACT, TIER_SAME_PHOTO)),
-    ("All duplicates, edited copies too", (TIER_EXACT, TIER_SAME_PHOTO, TIER_EDITED_COPY)),
+    ("Exact copies only", SECTIONS[:1]),
+    ("Same photo (resized, recompressed)", SECTIONS[:2]),
+    ("All duplicates, edited copies too", SECTIONS[:3]),
     ("Duplicates and similar shots", SECTIONS),
 )
 GROUP_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -248,7 +246,7 @@ class DuplicatesView(QWidget):
 
 
 def _removable(group: DuplicateGroup) -> bool:
-    return group.tier != "similar_shot"
+    return is_duplicate(group.tier)
 
 
 def _group_title(group: DuplicateGroup) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
-from twinlens.engine.progress import CancelToken, Progress
+from twinlens.engine import CancelToken, Progress
 
 from .messages import duration_text, error_text
 

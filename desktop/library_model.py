@@ -13,8 +13,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
-from twinlens.engine.paths import shown
-from twinlens.engine.storage.catalog import PhotoEntry
+from twinlens.engine import PhotoEntry, shown
 
 from .messages import reason_text, size_text
 from .thumbnail_provider import ThumbnailProvider

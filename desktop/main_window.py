@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinlens.engine.storage.catalog import PhotoEntry
+from twinlens.engine import PhotoEntry
 
 from . import settings as keys
 from .drops import Dropped, read_mime
@@ -306,7 +306,7 @@ class MainWindow(QMainWindow):
     def _on_model(self, provider: str) -> None:
         self.provider_label.setText(f"Model runs on {PROVIDERS.get(provider, provider)}")
         if self.session is not None:
-            self.duplicates.precision = dict(self.session.library.encoder.meta.tier_precision)
+            self.duplicates.precision = dict(self.session.library.model.tier_precision)
 
     def _on_model_failed(self, text: str) -> None:
         self.provider_label.setText("Photo model unavailable")

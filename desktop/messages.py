@@ -9,8 +9,17 @@ from __future__ import annotations
 import html
 import os
 
-from twinlens.engine.errors import DecodeError, LibraryError, ModelError, TwinlensError
-from twinlens.engine.paths import shown
+from twinlens.engine import (
+    TIER_EDITED_COPY,
+    TIER_EXACT,
+    TIER_SAME_PHOTO,
+    TIER_SIMILAR_SHOT,
+    DecodeError,
+    LibraryError,
+    ModelError,
+    TwinlensError,
+    shown,
+)
 
 REASONS = {
     "empty": "The file is empty (0 bytes).",
@@ -25,27 +34,27 @@ REASONS = {
 }
 
 TIER_NAMES = {
-    "exact": "Exact copies",
-    "same_photo": "Same photo",
-    "edited_copy": "Edited copies",
-    "similar_shot": "Similar shots",
+    TIER_EXACT: "Exact copies",
+    TIER_SAME_PHOTO: "Same photo",
+    TIER_EDITED_COPY: "Edited copies",
+    TIER_SIMILAR_SHOT: "Similar shots",
 }
 
 TIER_MEANINGS = {
-    "exact": "Byte-for-byte identical files: the very same file stored more than once.",
-    "same_photo": "The same picture saved again: resized, recompressed or converted to "
+    TIER_EXACT: "Byte-for-byte identical files: the very same file stored more than once.",
+    TIER_SAME_PHOTO: "The same picture saved again: resized, recompressed or converted to "
     "another format. Nothing in the picture itself differs.",
-    "edited_copy": "The same photo after an edit: cropped, retouched, colour-adjusted or "
+    TIER_EDITED_COPY: "The same photo after an edit: cropped, retouched, colour-adjusted or "
     "with text added.",
-    "similar_shot": "Different photos of the same moment or scene, like a burst or the same "
+    TIER_SIMILAR_SHOT: "Different photos of the same moment or scene, like a burst or the same "
     "view taken twice. These are not duplicates: keep the ones you like.",
 }
 
 SIMILARITY = {
-    "exact": "Exact copy",
-    "same_photo": "Same photo",
-    "edited_copy": "Edited copy",
-    "similar_shot": "Similar shot",
+    TIER_EXACT: "Exact copy",
+    TIER_SAME_PHOTO: "Same photo",
+    TIER_EDITED_COPY: "Edited copy",
+    TIER_SIMILAR_SHOT: "Similar shot",
     "": "Loosely alike",
 }
 
@@ -75,12 +84,12 @@ def in_library_text(tier: str, closest_name: str | None) -> str:
     """The answer to "is this photo already in my library?"."""
     name = f" ({closest_name})" if closest_name else ""
     return {
-        "exact": f"Yes: this very file is already in your library{name}.",
-        "same_photo": f"Yes: the same photo is already in your library{name}, "
+        TIER_EXACT: f"Yes: this very file is already in your library{name}.",
+        TIER_SAME_PHOTO: f"Yes: the same photo is already in your library{name}, "
         "perhaps at another size or quality.",
-        "edited_copy": f"Yes, an edited copy: your library has this photo cropped or "
+        TIER_EDITED_COPY: f"Yes, an edited copy: your library has this photo cropped or "
         f"retouched{name}.",
-        "similar_shot": "No, but your library has similar shots of the same scene.",
+        TIER_SIMILAR_SHOT: "No, but your library has similar shots of the same scene.",
     }.get(tier, "No: nothing like this photo is in your library.")
 
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
-from twinlens.engine.paths import shown
+from twinlens.engine import shown
 
 FIND_SIMILAR = "Find similar"
 SHOW_IN_FOLDER = "Show in folder"

@@ -49,7 +49,7 @@ def render(out: Path, work: Path) -> list[Path]:
 
     from twinlens.desktop.app import application, build_window
     from twinlens.desktop.main_window import DUPLICATES_TAB
-    from twinlens.engine.library import Library, bundled_samples
+    from twinlens.engine import Library, bundled_samples
 
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(work / "qs"))
@@ -93,11 +93,12 @@ def render(out: Path, work: Path) -> list[Path]:
 def _pick_edited_group(window) -> None:
     """Show an edited-copy group if there is one: it has the most telling differences."""
     from twinlens.desktop.duplicates_view import GROUP_ROLE
+    from twinlens.engine import TIER_EDITED_COPY
 
     view = window.duplicates
     for item in view._group_items():
         group = item.data(0, GROUP_ROLE)
-        if group.tier == "edited_copy":
+        if group.tier == TIER_EDITED_COPY:
             view.tree.setCurrentItem(item)
             return
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from twinlens.engine.matching.search import SearchAnswer
-from twinlens.engine.storage.catalog import PhotoEntry
+from twinlens.engine import PhotoEntry, SearchAnswer
 
 from .grid_view import PhotoGrid
 from .library_model import PhotoListModel

@@ -14,12 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from twinlens.engine.indexing.scanner import ScanSummary
-from twinlens.engine.indexing.watcher import LibraryChange, Watcher
-from twinlens.engine.library import Library
-from twinlens.engine.matching import search as query
-from twinlens.engine.matching.groups import DuplicateGroup
-from twinlens.engine.storage.catalog import PhotoEntry
+from twinlens.engine import DuplicateGroup, Library, LibraryChange, PhotoEntry, ScanSummary, Watcher
 
 from .jobs import Job, Jobs
 from .messages import error_text, name_text
@@ -39,7 +34,7 @@ class Session(QObject):
     model_ready = Signal(str)  # inference provider, e.g. CPUExecutionProvider
     model_failed = Signal(str)  # why the model cannot be used, in words
     groups_loaded = Signal(object)  # list[DuplicateGroup], duplicates then similar shots
-    search_done = Signal(object)  # query.SearchAnswer
+    search_done = Signal(object)  # SearchAnswer
     trashed = Signal(object)  # paths moved to the trash (objects: Qt strings lose bytes)
     restored = Signal(object)  # paths brought back by undo
     undo_changed = Signal(bool)
@@ -103,7 +98,7 @@ class Session(QObject):
     def load_model(self) -> None:
         """Load the model in the background, then start watching the folders."""
         self.jobs.call(
-            lambda: self.library.encoder.provider,
+            lambda: self.library.provider,
             done=self._on_model,
             failed=lambda error: self.model_failed.emit(error_text(error)),
         )
@@ -187,10 +182,10 @@ class Session(QObject):
         return self.library.duplicate_groups(include_similar=True)
 
     def search_file(self, path: str | Path) -> None:
-        self._call(query.search_file, self.library, Path(path), done=self.search_done.emit)
+        self._call(self.library.search_file, Path(path), done=self.search_done.emit)
 
     def search_data(self, data: bytes) -> None:
-        self._call(query.search_image_data, self.library, data, done=self.search_done.emit)
+        self._call(self.library.search_data, data, done=self.search_done.emit)
 
     # -- removal and review --------------------------------------------------------
 

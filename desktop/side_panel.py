@@ -19,8 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinlens.engine.paths import shown
-from twinlens.engine.storage.catalog import PhotoEntry
+from twinlens.engine import PhotoEntry, shown
 
 from .messages import reason_text
 

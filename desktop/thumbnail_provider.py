@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtGui import QImage, QPainter, QPixmap, QPixmapCache
 
-from twinlens.engine.errors import DecodeError
-from twinlens.engine.media.thumbnails import Thumbnails
+from twinlens.engine import DecodeError, Thumbnails
 
 _MAX_PENDING = 300
 _CACHE_KB = 256 * 1024

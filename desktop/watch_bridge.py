@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from twinlens.engine.indexing.watcher import LibraryChange
+from twinlens.engine import LibraryChange
 
 
 class WatchBridge(QObject):

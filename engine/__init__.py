@@ -1,13 +1,22 @@
 """Twinlens's headless core: index photo folders, find duplicates, search by example.
 
-Import what you need from here; the command line and the desktop app use nothing else.
-Nothing heavy happens at import: the model and onnxruntime load on first use.
+The command line and the desktop app import this package and nothing below it (an
+import-linter contract in pyproject.toml): ``Library`` is the engine, and the names here are
+the values it hands out. Nothing heavy happens at import: the model and onnxruntime load on
+first use.
+
+Layers, highest first (each imports only those below it; import-linter checks the arrows):
+``cli`` -> ``library`` -> ``indexing`` | ``removal`` | ``matching`` ->
+``model`` | ``media`` | ``storage`` -> ``config`` | ``errors`` | ``paths`` | ``progress`` |
+``tiers``.
 """
 
+from .config import EngineConfig, default_cache_dir, default_library_path
 from .errors import (
     DecodeError,
     DecodeReason,
     LibraryError,
+    LibraryReason,
     LibraryTooNew,
     ModelError,
     NothingToUndo,
@@ -15,34 +24,75 @@ from .errors import (
     TwinlensError,
     UndoFailed,
 )
-from .indexing.scanner import ScanSummary
+from .indexing.scanner import ScanError, ScanSummary
 from .indexing.watcher import LibraryChange, Watcher
-from .library import Library, LibraryInfo, Match, bundled_samples, default_library_path
+from .library import EncodedFile, Library, LibraryInfo, bundled_samples, encode_files
 from .matching.groups import DuplicateGroup, Member
-from .progress import CancelToken, Progress
+from .matching.search import NO_MATCH, ResultGroup, SearchAnswer
+from .media.files import is_photo_name
+from .media.thumbnails import Thumbnails
+from .model.codes import to_hex
+from .paths import json_fields, shown
+from .progress import CancelToken, Progress, run_to_end
 from .removal.trash import TrashReceipt
+from .storage.catalog import SORTS, PhotoEntry, PhotoFacts
+from .tiers import (
+    TIER_EDITED_COPY,
+    TIER_EXACT,
+    TIER_SAME_PHOTO,
+    TIER_SIMILAR_SHOT,
+    TIERS,
+    Tier,
+    is_duplicate,
+    tier,
+)
 
 __all__ = [
+    "NO_MATCH",
+    "SORTS",
+    "TIERS",
+    "TIER_EDITED_COPY",
+    "TIER_EXACT",
+    "TIER_SAME_PHOTO",
+    "TIER_SIMILAR_SHOT",
     "CancelToken",
     "DecodeError",
     "DecodeReason",
     "DuplicateGroup",
+    "EncodedFile",
+    "EngineConfig",
     "Library",
     "LibraryChange",
     "LibraryError",
     "LibraryInfo",
+    "LibraryReason",
     "LibraryTooNew",
-    "Match",
     "Member",
     "ModelError",
     "NothingToUndo",
+    "PhotoEntry",
+    "PhotoFacts",
     "Progress",
+    "ResultGroup",
+    "ScanError",
     "ScanSummary",
+    "SearchAnswer",
+    "Thumbnails",
+    "Tier",
     "TrashReceipt",
     "TrashRefused",
     "TwinlensError",
     "UndoFailed",
     "Watcher",
     "bundled_samples",
+    "default_cache_dir",
     "default_library_path",
+    "encode_files",
+    "is_duplicate",
+    "is_photo_name",
+    "json_fields",
+    "run_to_end",
+    "shown",
+    "tier",
+    "to_hex",
 ]

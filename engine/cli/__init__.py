@@ -12,8 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from twinlens.engine.errors import TwinlensError
-from twinlens.engine.paths import shown
+from twinlens.engine import TwinlensError, shown
 
 from . import commands
 from .commands import EXIT_ERROR, EXIT_OK

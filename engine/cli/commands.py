@@ -11,13 +11,22 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from twinlens.engine.errors import TwinlensError, UndoFailed
-from twinlens.engine.indexing.scanner import ScanSummary
-from twinlens.engine.library import Library, bundled_samples, default_library_path, encode_files
-from twinlens.engine.matching.groups import DuplicateGroup
-from twinlens.engine.model.codes import to_hex
-from twinlens.engine.paths import shown
-from twinlens.engine.progress import Progress, run_to_end
+from twinlens.engine import (
+    TIERS,
+    DuplicateGroup,
+    Library,
+    Progress,
+    ScanSummary,
+    SearchAnswer,
+    TwinlensError,
+    UndoFailed,
+    bundled_samples,
+    default_library_path,
+    encode_files,
+    run_to_end,
+    shown,
+    to_hex,
+)
 
 from .output import ProgressBar, errors_json, path_json, print_json, say, warn
 
@@ -26,11 +35,13 @@ T = TypeVar("T")
 EXIT_OK = 0
 EXIT_ERROR = 2
 
-TIER_WORDS = {
-    "exact": "exact copies (identical files)",
-    "same_photo": "same photo (resized, recompressed or converted)",
-    "edited_copy": "edited copy (cropped, retouched or otherwise edited)",
-    "similar_shot": "similar shots (not duplicates: another moment of the same scene)",
+TIER_WORDS = {tier.name: tier.words for tier in TIERS}
+VERDICTS = {
+    "exact": "Already in the library: this very file",
+    "same_photo": "Already in the library: the same photo",
+    "edited_copy": "Already in the library: an edited copy",
+    "similar_shot": "Not in the library, but similar shots are",
+    "": "Not in the library: nothing like it",
 }
 
 
@@ -70,13 +81,11 @@ def similar(args: argparse.Namespace) -> int:
     if image.is_dir():
         raise TwinlensError(f"{shown(image)} is a folder: name one image to search with")
     with _open(args) as library:
-        matches = library.similar(image, top=args.top)
+        answer = library.search_file(image, top=args.top)
         if args.json:
-            results = [path_json(m.path, distance=m.distance) for m in matches]
-            print_json({"results": results})
+            print_json(_answer_json(answer))
         else:
-            for match in matches:
-                say(f"{match.distance:3d}  {shown(match.path)}")
+            _print_answer(answer)
     return EXIT_OK
 
 
@@ -254,6 +263,27 @@ def _print_groups(groups: list[DuplicateGroup], error_count: int) -> None:
             say(f"        {shown(member.path)}  (distance {member.distance})")
     if error_count:
         warn(f"{error_count} file(s) could not be read: see twinlens info")
+
+
+def _print_answer(answer: SearchAnswer) -> None:
+    closest = f": {shown(answer.closest)}" if answer.closest else ""
+    say(f"{VERDICTS[answer.in_library]}{closest}")
+    for result in answer.results:
+        tier = result.tier.replace("_", " ") or "not alike"
+        say(f"{result.distance:3d}  {tier:12s}  {shown(result.path)}")
+        for copy in result.copies:
+            say(f"     {'copy':12s}  {shown(copy)}")
+
+
+def _answer_json(answer: SearchAnswer) -> dict[str, Any]:
+    return {
+        "results": [
+            path_json(r.path, distance=r.distance, tier=r.tier, copies=list(r.copies))
+            for r in answer.results
+        ],
+        "in_library": answer.in_library,
+        "closest": answer.closest,
+    }
 
 
 def _group_json(group: DuplicateGroup) -> dict[str, Any]:

@@ -12,8 +12,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from twinlens.engine.paths import json_fields, shown
-from twinlens.engine.progress import Progress
+from twinlens.engine import Progress, json_fields, shown
 
 
 def say(text: str = "") -> None:

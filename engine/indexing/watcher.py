@@ -22,8 +22,9 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers.api import BaseObserver
 
-from twinlens.engine.media.files import is_photo_name, is_under
+from twinlens.engine.config import EngineConfig
 from twinlens.engine.errors import LibraryError, LibraryReason
+from twinlens.engine.media.files import is_photo_name, is_under
 from twinlens.engine.paths import shown
 from twinlens.engine.progress import run_to_end
 from twinlens.engine.storage.store import PhotoRow, Store
@@ -31,9 +32,6 @@ from twinlens.engine.storage.store import PhotoRow, Store
 from .scanner import Scanner, ScanSummary
 
 log = logging.getLogger(__name__)
-
-_FOLDER_BATCH = 20  # this many dirty files in one folder: list the folder instead
-_RETRY_RECENT_S = 30.0  # a file written this recently that fails to decode is retried
 
 
 @dataclass
@@ -74,12 +72,14 @@ class Watcher:
         roots: Iterable[Path],
         on_change: Callable[[LibraryChange], None],
         settle: float = 1.0,
+        config: EngineConfig | None = None,
     ) -> None:
         self.store = store
         self.scanner = scanner
         self.roots = [Path(r) for r in roots]
         self.on_change = on_change
         self.settle = settle
+        self.config = config or EngineConfig()
         self._dirty: dict[str, _Dirty] = {}
         self._lock = threading.Condition()
         self._stop = threading.Event()
@@ -223,7 +223,7 @@ class Watcher:
         gone = [p for p in paths if not os.path.lexists(p)]
         present = [Path(p) for p in paths if os.path.lexists(p)]
         change.removed = self._forget(gone)
-        targets = _collapse(present)
+        targets = _collapse(present, self.config.watch_folder_batch)
         if targets:
             before = self._rows_under(targets)
             _run_scan(self.scanner, targets)
@@ -232,11 +232,18 @@ class Watcher:
             for path, row in after.items():
                 if row.status == "indexed" and before.get(path) != row:
                     change.indexed.append(path)
-                elif row.status == "error" and _recently_written(path):
+                elif row.status == "error" and self._recently_written(path):
                     self.mark_dirty(path)  # probably still being copied: try again later
                 elif row.status == "error" and before.get(path) != row:
                     change.errors.append((path, row.reason or ""))
         return change
+
+    def _recently_written(self, path: str) -> bool:
+        """A file this fresh that fails to decode is probably still being copied."""
+        try:
+            return time.time() - os.stat(path).st_mtime < self.config.watch_retry_recent_s
+        except OSError:
+            return False
 
     def _rows_under(self, targets: list[Path]) -> dict[str, PhotoRow]:
         rows: dict[str, PhotoRow] = {}
@@ -300,7 +307,7 @@ def _run_scan(scanner: Scanner, targets: list[Path]) -> ScanSummary:
     return run_to_end(scanner.scan(targets))
 
 
-def _collapse(paths: list[Path]) -> list[Path]:
+def _collapse(paths: list[Path], folder_batch: int) -> list[Path]:
     """Dirty files, or their folder when many changed in one (a burst is listed, not probed)."""
     by_folder: dict[Path, list[Path]] = defaultdict(list)
     folders = [p for p in paths if p.is_dir()]
@@ -311,7 +318,7 @@ def _collapse(paths: list[Path]) -> list[Path]:
     for folder, files in by_folder.items():
         if any(is_under(str(folder), f) for f in folders):
             continue
-        targets += [folder] if len(files) >= _FOLDER_BATCH else files
+        targets += [folder] if len(files) >= folder_batch else files
     return targets
 
 
@@ -321,10 +328,3 @@ def _quick_stat(path: str) -> tuple[int, int] | None:
     except OSError:
         return None
     return (stat.st_size, stat.st_mtime_ns)
-
-
-def _recently_written(path: str) -> bool:
-    try:
-        return time.time() - os.stat(path).st_mtime < _RETRY_RECENT_S
-    except OSError:
-        return False

@@ -17,11 +17,12 @@ import numpy as np
 
 from twinlens.engine.media.signature import SIGNATURE_EDITED_COPY, SIGNATURE_SAME_PHOTO, from_blobs
 from twinlens.engine.media.signature import distances as signature_distances
-from twinlens.engine.model.meta import (
+from twinlens.engine.tiers import (
     TIER_EDITED_COPY,
     TIER_EXACT,
     TIER_SAME_PHOTO,
     TIER_SIMILAR_SHOT,
+    loosest,
 )
 
 from .hamming import Pairs, all_pairs
@@ -92,8 +93,6 @@ def exact_groups(candidates: Sequence[Candidate]) -> list[DuplicateGroup]:
 
 PairTiers = Callable[[Pairs], list[str]]
 """Names the tier of each close pair (``""`` when the pair is not a match after all)."""
-
-_LOOSENESS = {TIER_EXACT: 0, TIER_SAME_PHOTO: 1, TIER_EDITED_COPY: 2, TIER_SIMILAR_SHOT: 3}
 
 
 def code_groups(
@@ -249,7 +248,7 @@ def _make_group(
     tier = TIER_EXACT
     for node in members[1:]:
         dist, pair_tier = near[keeper][node]
-        tier = max(tier, pair_tier, key=_LOOSENESS.__getitem__)
+        tier = loosest([tier, pair_tier])
         rows += [Member(p, dist) for p in sorted(candidates[node].paths)]
     runner_up = candidates[members[1]]
     return DuplicateGroup(tier, keeper_path, keeper_reason(best, runner_up), tuple(rows))
@@ -273,3 +272,54 @@ def _keeper_copy(candidate: Candidate) -> str:
         zip(candidate.mtimes, candidate.paths, strict=True), key=lambda t: (t[0], len(t[1]), t[1])
     )
     return ranked[0][1]
+
+
+def find_groups(
+    candidates: Sequence[Candidate],
+    codes: np.ndarray,
+    bits: int,
+    radii: dict[str, int],
+    dismissed: Sequence[frozenset[str]] = (),
+    include_similar: bool = False,
+) -> list[DuplicateGroup]:
+    """Exact, same-photo and edited-copy groups; similar shots only when asked, apart.
+
+    Byte copies inside a code group are shown there; lone byte copies get the exact tier.
+    Groups the user marked "not a duplicate" stay hidden while they hold nothing new.
+    """
+    groups, keepers = code_groups(
+        candidates,
+        codes,
+        bits,
+        radii[TIER_EDITED_COPY],
+        tiers_verified_by_signature(candidates, radii),
+    )
+    grouped = {m.path for g in groups for m in g.members}
+    exact = [g for g in exact_groups(candidates) if g.keeper not in grouped]
+    content_of = {p: c.hash for c in candidates for p in c.paths} if dismissed else {}
+    result = [g for g in exact + groups if not _dismissed(g, content_of, dismissed)]
+    if include_similar:
+        representatives = set(keepers)
+        chosen = [
+            i
+            for i, c in enumerate(candidates)
+            if i in representatives or not any(p in grouped for p in c.paths)
+        ]
+        similar, _ = code_groups(
+            [candidates[i] for i in chosen],
+            codes[chosen],
+            bits,
+            radii[TIER_SIMILAR_SHOT],
+            all_similar,
+        )
+        result += similar
+    return result
+
+
+def _dismissed(
+    group: DuplicateGroup, content_of: dict[str, str], marked: Sequence[frozenset[str]]
+) -> bool:
+    if not marked:
+        return False
+    hashes = {content_of[m.path] for m in group.members}
+    return any(hashes <= mark for mark in marked)

@@ -238,7 +238,7 @@ def _pairs_for_chunk(
         left, right = np.minimum(left, right), np.maximum(left, right)
         keep = left < right
         left, right = left[keep], right[keep]
-        dist = _row_distances(codes, left, right)
+        dist = row_distances(codes, left, right)
         close = dist <= radius
         found.append(
             Pairs(left[close].astype(np.int64), right[close].astype(np.int64), dist[close])
@@ -263,7 +263,8 @@ def _expand(
     return left, right
 
 
-def _row_distances(codes: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+def row_distances(codes: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Hamming distance between rows ``left[i]`` and ``right[i]`` of ``codes``, as uint16."""
     total = np.zeros(left.shape[0], dtype=np.uint16)
     for word in range(codes.shape[1]):
         total += np.bitwise_count(codes[left, word] ^ codes[right, word])

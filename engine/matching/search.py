@@ -1,37 +1,40 @@
 """Search by example: "is this photo already in my library?" plus a ranked, collapsed list.
 
 The answer is the tier of the closest library photo (exact file, same photo, edited copy,
-similar shot, or nothing alike). Results that are near-identical copies of one another are
-collapsed into one entry with its copies, so a photo kept five times fills one cell, not five.
+similar shot, or nothing alike). Results are contents, not files: byte copies are one result,
+and contents that are verified same-photo copies of a better-ranked result are folded into it,
+so a photo kept five times fills one cell, not five. The CLI and the app give this one answer.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from twinlens.engine.library import Match
-from twinlens.engine.media.decode import decode_photo
-from twinlens.engine.media.files import content_hash
-from twinlens.engine.model.codes import from_blobs, words_for
-from twinlens.engine.model.meta import (
-    TIER_EDITED_COPY,
-    TIER_EXACT,
-    TIER_SAME_PHOTO,
-    TIER_SIMILAR_SHOT,
-)
+from twinlens.engine.model.encoder import SEMANTIC
+from twinlens.engine.tiers import TIER_EXACT, TIER_SAME_PHOTO, rank
 
+from .collection import Collection
 from .groups import classify_pairs, signature_distance
-
-if TYPE_CHECKING:
-    from twinlens.engine.library import Library
+from .hamming import row_distances
 
 NO_MATCH = ""
 """The answer's tier when nothing in the library is even a similar shot."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """What is searched for: its semantic code and pixel signature, and what it is."""
+
+    label: str
+    """The file searched for, or a description of the image data."""
+    code: np.ndarray
+    signature: bytes | None
+    content: str | None = None
+    """Hash of the query's bytes, when it has bytes: finds exact copies whatever the codes."""
+    path: str | None = None
+    """The query's own place on disk, when it is a file: never a result of itself."""
 
 
 @dataclass(frozen=True)
@@ -54,93 +57,95 @@ class SearchAnswer:
     results: list[ResultGroup] = field(default_factory=list)
 
 
-_STRICTNESS = {TIER_EXACT: 0, TIER_SAME_PHOTO: 1, TIER_EDITED_COPY: 2, TIER_SIMILAR_SHOT: 3}
+def search(collection: Collection, query: Query, radii: dict[str, int], top: int) -> SearchAnswer:
+    """The ``top`` nearest contents to ``query``, collapsed, with the library's verdict."""
+    if not len(collection):
+        return SearchAnswer(query.label, NO_MATCH, None, [])
+    rows, distances = collection.index(SEMANTIC).top_k(query.code, top + 1)
+    rows, distances = _with_exact_copy(collection, query, rows, distances)
+    found = [
+        (int(row), int(dist), _paths(collection, int(row), query))
+        for row, dist in zip(rows.tolist(), distances.tolist(), strict=True)
+    ]
+    found = [item for item in found if item[2]][:top]
+    tiers = _tiers(collection, query, found, radii)
+    results = _collapse(collection, found, tiers, radii)
+    own = _own_content(collection, query)
+    if own:
+        return SearchAnswer(query.label, TIER_EXACT, query.path, results)
+    best = min(results, key=lambda r: (rank(r.tier), r.distance), default=None)
+    if best is None or not best.tier:
+        return SearchAnswer(query.label, NO_MATCH, None, results)
+    return SearchAnswer(query.label, best.tier, best.path, results)
 
 
-def search_file(library: Library, path: Path | str, top: int = 40) -> SearchAnswer:
-    """Search the library with an image file, which may itself be in the library.
-
-    Raises:
-        DecodeError: the file cannot be read as a photo.
-    """
-    path = Path(path).resolve()
-    matches = library.similar(path, top)
-    facts = library.catalog.photo_facts(str(path))
-    if facts is not None and facts.status == "indexed":
-        return _answer(library, str(path), matches, TIER_EXACT, str(path))
-    exact = library.store.paths_with_hash(content_hash(path))
-    return _answer(library, str(path), matches, *_exact_or_nearest(library, exact, matches))
+def _with_exact_copy(
+    collection: Collection, query: Query, rows: np.ndarray, distances: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Put the content with the query's very bytes first, wherever its code landed."""
+    exact = collection.row_of(query.content) if query.content else None
+    if exact is None:
+        return rows, distances
+    keep = rows != exact
+    return np.concatenate([[exact], rows[keep]]), np.concatenate([[0], distances[keep]])
 
 
-def search_image_data(library: Library, data: bytes, top: int = 40) -> SearchAnswer:
-    """Search with image bytes (dropped from a browser, pasted): decoded here, never stored.
-
-    Raises:
-        DecodeError: the data is not an image Twinlens can read.
-    """
-    decoded = decode_photo(
-        "pasted image", min_size=library.encoder.meta.preprocess.height, data=data
-    )
-    matches = library.similar_to_image(decoded.image, top)
-    exact = library.store.paths_with_hash(hashlib.blake2b(data, digest_size=16).hexdigest())
-    return _answer(library, "pasted image", matches, *_exact_or_nearest(library, exact, matches))
+def _paths(collection: Collection, row: int, query: Query) -> tuple[str, ...]:
+    return tuple(p for p in collection.candidates[row].paths if p != query.path)
 
 
-def _exact_or_nearest(
-    library: Library, exact: list[str], matches: list[Match]
-) -> tuple[str, str | None]:
-    if exact:
-        return TIER_EXACT, exact[0]
-    if not matches:
-        return NO_MATCH, None
-    best = min(matches, key=lambda m: (_STRICTNESS.get(m.tier, 9), m.distance))
-    return best.tier, best.path if best.tier else None
+def _own_content(collection: Collection, query: Query) -> bool:
+    """Whether the query is itself an indexed file of the library."""
+    if query.path is None or query.content is None:
+        return False
+    row = collection.row_of(query.content)
+    return row is not None and query.path in collection.candidates[row].paths
 
 
-def _answer(
-    library: Library, query: str, matches: list[Match], tier: str, closest: str | None
-) -> SearchAnswer:
-    return SearchAnswer(query, tier, closest, collapse(library, matches))
-
-
-def collapse(library: Library, matches: list[Match]) -> list[ResultGroup]:
-    """Fold each match into the first earlier one it is a verified same-photo copy of."""
-    meta = library.encoder.meta
-    blobs = library.store.codes_by_path([m.path for m in matches], meta.key)
-    known = [m for m in matches if m.path in blobs]
-    codes = from_blobs([blobs[m.path] for m in known], words_for(meta.bits))
-    signatures = _signatures(library, [m.path for m in known])
-    heads: list[int] = []
-    copies: dict[int, list[str]] = {}
-    for i, match in enumerate(known):
-        head = next(
-            (h for h in heads if _same_photo(codes, signatures, h, i, meta.tier_radii)), None
-        )
-        if head is None:
-            heads.append(i)
-            copies[i] = []
-        else:
-            copies[head].append(match.path)
+def _tiers(
+    collection: Collection,
+    query: Query,
+    found: list[tuple[int, int, tuple[str, ...]]],
+    radii: dict[str, int],
+) -> list[str]:
+    stored = [collection.candidates[row].signature for row, _, _ in found]
+    signatures = signature_distance([query.signature] * len(found), stored)
+    distances = np.array([dist for _, dist, _ in found], dtype=np.int64)
+    tiers = classify_pairs(distances, signatures, radii)
+    content = query.content
     return [
-        ResultGroup(known[h].path, known[h].distance, known[h].tier, tuple(copies[h]))
-        for h in heads
+        TIER_EXACT if content and collection.candidates[row].hash == content else tier
+        for (row, _, _), tier in zip(found, tiers, strict=True)
     ]
 
 
-def _signatures(library: Library, paths: list[str]) -> list[bytes | None]:
-    by_path = library.store.photos_by_path(paths)
-    rows = [by_path.get(p) for p in paths]
-    facts = library.store.facts({r.hash for r in rows if r is not None and r.hash})
-    return [facts[r.hash].signature if r is not None and r.hash in facts else None for r in rows]
+def _collapse(
+    collection: Collection,
+    found: list[tuple[int, int, tuple[str, ...]]],
+    tiers: list[str],
+    radii: dict[str, int],
+) -> list[ResultGroup]:
+    """Fold each result into the first earlier one it is a verified same-photo copy of."""
+    heads: list[int] = []
+    folded: dict[int, list[str]] = {}
+    codes = collection.codes[SEMANTIC]
+    for i, (row, _, paths) in enumerate(found):
+        head = next(
+            (h for h in heads if _same_photo(collection, codes, found[h][0], row, radii)), None
+        )
+        if head is None:
+            heads.append(i)
+            folded[i] = list(paths[1:])
+        else:
+            folded[head] += paths
+    return [ResultGroup(found[h][2][0], found[h][1], tiers[h], tuple(folded[h])) for h in heads]
 
 
 def _same_photo(
-    codes: np.ndarray, signatures: list[bytes | None], a: int, b: int, radii: dict[str, int]
+    collection: Collection, codes: np.ndarray, a: int, b: int, radii: dict[str, int]
 ) -> bool:
-    sig = signature_distance([signatures[a]], [signatures[b]])
-    tier = classify_pairs(np.array([_distance(codes[a], codes[b])]), sig, radii)[0]
-    return tier == TIER_SAME_PHOTO
-
-
-def _distance(a: np.ndarray, b: np.ndarray) -> int:
-    return int(np.bitwise_count(np.bitwise_xor(a, b)).sum())
+    distance = row_distances(codes, np.array([a]), np.array([b]))
+    sig = signature_distance(
+        [collection.candidates[a].signature], [collection.candidates[b].signature]
+    )
+    return classify_pairs(distance, sig, radii)[0] == TIER_SAME_PHOTO

@@ -128,9 +128,14 @@ def is_under(path: Path | str, root: Path | str) -> bool:
 
 
 def content_hash(path: Path) -> str:
-    """BLAKE2b-128 of the file's bytes, hex: the photo's identity."""
+    """BLAKE2b-128 of the file's bytes, hex: the photo's identity (streamed, any size)."""
     digest = hashlib.blake2b(digest_size=16)
     with path.open("rb") as handle:
         while chunk := handle.read(_HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def hash_bytes(data: bytes) -> str:
+    """The same identity as :func:`content_hash` for bytes already in memory."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()

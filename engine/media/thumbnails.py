@@ -15,24 +15,15 @@ import os
 import tempfile
 from pathlib import Path
 
+from twinlens.engine.config import default_cache_dir
+
 from .decode import decode_photo
 
-CACHE_ENV = "TWINLENS_CACHE"
 BUCKETS = (128, 256, 512, 1024, 2048)
 """Longest side of the stored thumbnails; a request is served by the next bucket up."""
 _DISK_CACHED_UP_TO = 512
 """Larger previews (the compare view) are made on demand: caching them costs too much disk."""
 _QUALITY = 85
-
-
-def cache_dir() -> Path:
-    """$TWINLENS_CACHE, else the user's cache folder for Twinlens."""
-    override = os.environ.get(CACHE_ENV)
-    if override:
-        return Path(override).expanduser()
-    from platformdirs import user_cache_path
-
-    return user_cache_path("twinlens", appauthor=False)
 
 
 def bucket(size: int) -> int:
@@ -47,7 +38,7 @@ class Thumbnails:
     """Makes and caches thumbnails. Safe to call from many threads at once."""
 
     def __init__(self, folder: Path | None = None) -> None:
-        self.folder = (folder or cache_dir()) / "thumbnails"
+        self.folder = (folder or default_cache_dir()) / "thumbnails"
 
     def get(self, path: str | Path, size: int, content: str | None = None) -> bytes:
         """JPEG bytes of ``path`` upright, longest side at most ``bucket(size)``.

@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from twinlens.engine.errors import ModelError
 
 from .codes import pack_bits
 from .meta import ModelMeta
-from .preprocess import to_batch
 
 log = logging.getLogger(__name__)
 
@@ -28,19 +25,20 @@ _CUDA = "CUDAExecutionProvider"
 _CPU = "CPUExecutionProvider"
 
 
+SEMANTIC = "semantic"
+"""The kind of the code every model has: similar pictures get close codes."""
+
+
 @dataclass
 class Encoded:
-    """Codes (N, words) uint64 and embeddings (N, D) float32 for one batch."""
+    """Packed codes by kind ((N, words) uint64 each) and embeddings (N, D) for one batch."""
 
-    codes: np.ndarray
+    codes: dict[str, np.ndarray]
     embeddings: np.ndarray
 
 
-def default_model_path() -> Path:
-    """The model shipped inside the package (``resources/models``), or $TWINLENS_MODEL."""
-    override = os.environ.get("TWINLENS_MODEL")
-    if override:
-        return Path(override)
+def shipped_model_path() -> Path:
+    """The model shipped inside the package (``resources/models``)."""
     from importlib.resources import files
 
     models = files("twinlens.resources").joinpath("models")
@@ -53,36 +51,25 @@ def default_model_path() -> Path:
 class Encoder:
     """An onnxruntime session over one Twinlens model file."""
 
-    def __init__(self, path: Path | None = None, threads: int | None = None) -> None:
-        self.path = Path(path) if path else default_model_path()
+    def __init__(
+        self, path: Path | None = None, threads: int | None = None, cpu_only: bool = False
+    ) -> None:
+        self.path = Path(path) if path else shipped_model_path()
         if not self.path.is_file():
             raise ModelError(f"the model file {self.path} does not exist")
-        self._session = _make_session(self.path, threads)
+        self._session = _make_session(self.path, threads, cpu_only)
         props = self._session.get_modelmeta().custom_metadata_map
         self.meta = ModelMeta.from_props(dict(props))
         self.provider = self._session.get_providers()[0]
         self._input = self._session.get_inputs()[0].name
 
-    @property
-    def uses_gpu(self) -> bool:
-        return self.provider == _CUDA
-
-    def encode_images(self, images: Sequence[Image.Image]) -> Encoded:
-        """Codes and embeddings of decoded RGB photos, in order."""
-        if not images:
-            return Encoded(
-                np.zeros((0, (self.meta.bits + 63) // 64), np.uint64),
-                np.zeros((0, self.meta.embedding_dim), np.float32),
-            )
-        return self.encode_array(to_batch(images, self.meta.preprocess))
-
     def encode_array(self, batch: np.ndarray) -> Encoded:
         """Codes and embeddings of an already preprocessed NCHW float32 batch."""
         bits, embeddings = self._session.run(["bits", "embedding"], {self._input: batch})
-        return Encoded(pack_bits(bits), np.asarray(embeddings, dtype=np.float32))
+        return Encoded({SEMANTIC: pack_bits(bits)}, np.asarray(embeddings, dtype=np.float32))
 
 
-def _make_session(path: Path, threads: int | None) -> Any:
+def _make_session(path: Path, threads: int | None, cpu_only: bool) -> Any:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -92,7 +79,7 @@ def _make_session(path: Path, threads: int | None) -> Any:
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # CUDA probing on GPU-less machines is noisy, not an error
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    if _CUDA in ort.get_available_providers() and os.environ.get("TWINLENS_CPU_ONLY") != "1":
+    if _CUDA in ort.get_available_providers() and not cpu_only:
         # onnxruntime-gpu lists CUDA even where the CUDA libraries are missing, and then logs
         # errors while it falls back. Probe quietly; Encoder.provider says what really runs.
         ort.set_default_logger_severity(4)

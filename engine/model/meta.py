@@ -9,21 +9,17 @@ radius means which duplicate tier, and which model produced a code. Stored as ON
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from twinlens.engine.errors import ModelError
+from twinlens.engine.tiers import TIER_EDITED_COPY, TIER_SAME_PHOTO, TIER_SIMILAR_SHOT
 
 from .preprocess import PreprocessConfig
 
 FORMAT_VERSION = 1
 """Version of this metadata schema; a model written by a newer schema is refused."""
 
-# Named tiers, strictest first. Radii are inclusive (distance <= radius).
-TIER_EXACT = "exact"
-TIER_SAME_PHOTO = "same_photo"
-TIER_EDITED_COPY = "edited_copy"
-TIER_SIMILAR_SHOT = "similar_shot"
-DUPLICATE_TIERS = (TIER_SAME_PHOTO, TIER_EDITED_COPY)
+# Radii are inclusive (distance <= radius); the tiers themselves: engine/tiers.py.
 
 
 @dataclass(frozen=True)
@@ -46,6 +42,11 @@ class ModelMeta:
     def key(self) -> str:
         """The identity codes are recorded under: a different key means re-encoding."""
         return f"{self.model_id}@{self.model_version}"
+
+    @property
+    def code_kinds(self) -> tuple[str, ...]:
+        """The kinds of code this model gives each photo (its file's ``bits`` output)."""
+        return ("semantic",)
 
     def radius(self, tier: str) -> int:
         return self.tier_radii[tier]
@@ -120,9 +121,6 @@ class ModelMeta:
         radii = [self.tier_radii[t] for t in (TIER_SAME_PHOTO, TIER_EDITED_COPY, TIER_SIMILAR_SHOT)]
         if radii[0] > radii[1] or min(radii) < 0 or max(radii) > self.bits:
             raise ModelError(f"the model's tier radii are not ordered within the code: {radii}")
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
 
 
 def _triple(text: str) -> tuple[float, float, float]:

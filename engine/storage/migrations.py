@@ -97,3 +97,18 @@ def m005_trash_outcomes(db: Database) -> None:
     """Why one file of a removal step failed, and where undo puts it back (crash recovery)."""
     db.table("trash_items").add_column("detail", str)
     db.table("trash_items").add_column("target", bytes)
+
+
+@migrations()
+def m006_code_kinds(db: Database) -> None:
+    """A photo may have several codes of one model, each of a kind (semantic, duplicate...)."""
+    db.execute(
+        "create table codes_by_kind (hash text not null, model text not null,"
+        " kind text not null default 'semantic', code blob, primary key (hash, model, kind))"
+    )
+    db.execute(
+        "insert into codes_by_kind (hash, model, kind, code)"
+        " select hash, model, 'semantic', code from codes"
+    )
+    db.execute("drop table codes")
+    db.execute("alter table codes_by_kind rename to codes")

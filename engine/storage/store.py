@@ -31,8 +31,6 @@ from .connection import connect, library_error
 from .migrations import known_names, migrations
 from .salvage import Salvage, restore_rows
 
-_BUSY_TIMEOUT_S = 5.0
-
 
 @dataclass(frozen=True)
 class PhotoRow:
@@ -63,6 +61,8 @@ class ContentFacts:
 
 IndexedFile = tuple[str, int, int, str]
 """(path, size, mtime_ns, content hash) of a file that was read and indexed."""
+StoredCode = tuple[str, str, str, bytes]
+"""(content hash, model key, code kind, packed code) of one code of one content."""
 FailedFile = tuple[str, int, int, str, str]
 """(path, size, mtime_ns, reason, detail) of a file that could not be read."""
 
@@ -75,9 +75,11 @@ class Store:
     serialised by one lock in this process and by ``BEGIN IMMEDIATE`` across processes.
     """
 
-    def __init__(self, path: Path | str, create: bool = True) -> None:
+    def __init__(self, path: Path | str, create: bool = True, busy_timeout_s: float = 5.0) -> None:
         self.path = Path(path)
         self._create = create
+        self._busy_timeout_s = busy_timeout_s
+        self._writes = 0
         self._lock = threading.RLock()
         self._local = threading.local()
         self._connections: list[Database] = []
@@ -90,7 +92,7 @@ class Store:
         """This thread's connection to the library."""
         db: Database | None = getattr(self._local, "db", None)
         if db is None:
-            db = connect(self.path, self._create, _BUSY_TIMEOUT_S)
+            db = connect(self.path, self._create, self._busy_timeout_s)
             self._create = True  # it exists now; other threads simply open it
             self._local.db = db
             with self._lock:
@@ -163,6 +165,11 @@ class Store:
 
     # -- SQL, with every failure translated ------------------------------------------------
 
+    def version(self) -> tuple[int, int]:
+        """Changes whenever anything was committed since the last call, by any process:
+        SQLite's data_version (other connections) and this store's own write count."""
+        return int(self.scalar("pragma data_version")), self._writes
+
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """All rows of a read query, as tuples."""
         try:
@@ -187,6 +194,7 @@ class Store:
             try:
                 yield self.db
                 conn.execute("commit")
+                self._writes += 1
             except sqlite3.Error as exc:
                 _rollback(conn)
                 raise library_error(self.path, exc, "write") from exc
@@ -272,14 +280,16 @@ class Store:
         self,
         files: Iterable[IndexedFile],
         facts: Iterable[ContentFacts] = (),
-        codes: Iterable[tuple[str, str, bytes]] = (),
+        codes: Iterable[StoredCode] = (),
     ) -> None:
-        """Store indexed files, new facts and codes (hash, model, blob) in one transaction."""
+        """Store indexed files, new facts and codes in one transaction."""
         now = time.time()
         with self.writing() as db:
             db.table("contents").upsert_all([f.__dict__ for f in facts], pk="hash")
-            db.table("codes").upsert_all(
-                [{"hash": h, "model": m, "code": c} for h, m, c in codes], pk=("hash", "model")
+            db.conn.executemany(
+                "insert into codes (hash, model, kind, code) values (?, ?, ?, ?)"
+                " on conflict(hash, model, kind) do update set code = excluded.code",
+                list(codes),
             )
             for path, size, mtime_ns, content in files:
                 upsert_photo(db, path, size, mtime_ns, content, "indexed", None, None, now)
@@ -304,13 +314,15 @@ class Store:
 
     # -- contents and codes ------------------------------------------------------------------
 
-    def hashes_with_code(self, model: str) -> set[str]:
-        """Contents fully indexed for ``model``: a code, and the signature that verifies it."""
+    def hashes_with_code(self, model: str, kinds: Sequence[str]) -> set[str]:
+        """Contents fully indexed for ``model``: every kind of code, and the signature."""
+        marks = ",".join("?" * len(kinds))
         sql = (
             "select c.hash from codes c join contents t on t.hash = c.hash"
-            " where c.model = ? and t.signature is not null"
+            f" where c.model = ? and c.kind in ({marks}) and t.signature is not null"
+            " group by c.hash having count(distinct c.kind) = ?"
         )
-        return {r[0] for r in self.rows(sql, [model])}
+        return {r[0] for r in self.rows(sql, [model, *kinds, len(kinds)])}
 
     def facts(self, hashes: Iterable[str]) -> dict[str, ContentFacts]:
         found: dict[str, ContentFacts] = {}
@@ -324,34 +336,24 @@ class Store:
                 found[row[0]] = ContentFacts(*row)
         return found
 
-    def indexed_codes(self, model: str) -> list[tuple[int, str, str, bytes]]:
-        """(photo id, path, hash, code blob) of every indexed photo with a code of ``model``."""
+    def indexed_codes(self, model: str, kind: str) -> list[tuple[str, str, int, bytes]]:
+        """(path, hash, mtime_ns, code) of every indexed file with a ``kind`` code of ``model``."""
         sql = (
-            "select p.id, p.path, p.hash, c.code from photos p join codes c"
-            " on c.hash = p.hash and c.model = ? where p.status = 'indexed' order by p.id"
+            "select p.path, p.hash, p.mtime_ns, c.code from photos p join codes c"
+            " on c.hash = p.hash and c.model = ? and c.kind = ?"
+            " where p.status = 'indexed' order by p.id"
         )
-        return [(r[0], from_bytes(r[1]), r[2], r[3]) for r in self.rows(sql, [model])]
-
-    def codes_by_path(self, paths: Iterable[str], model: str) -> dict[str, bytes]:
-        """The stored code blob of each listed path under ``model``."""
-        found: dict[str, bytes] = {}
-        for part in _batches([to_bytes(p) for p in paths]):
-            marks = ",".join("?" * len(part))
-            sql = (
-                "select p.path, c.code from photos p join codes c on c.hash = p.hash"
-                f" and c.model = ? where p.path in ({marks})"
-            )
-            for path, code in self.rows(sql, [model, *part]):
-                found[from_bytes(path)] = code
-        return found
+        return [
+            (from_bytes(r[0]), r[1], int(r[2] or 0), r[3]) for r in self.rows(sql, [model, kind])
+        ]
 
     def counts(self, model: str) -> tuple[int, int, dict[str, int]]:
         """(files listed, files indexed with a code of ``model``, errors by reason)."""
         photos = int(self.scalar("select count(*) from photos"))
         coded = int(
             self.scalar(
-                "select count(*) from photos p join codes c on c.hash = p.hash and c.model = ?"
-                " where p.status = 'indexed'",
+                "select count(*) from photos p where p.status = 'indexed' and exists"
+                " (select 1 from codes c where c.hash = p.hash and c.model = ?)",
                 [model],
             )
         )

@@ -125,20 +125,20 @@ def test_symbolic_links_are_skipped_never_indexed(tiny_model: Path, tmp_path: Pa
 def test_file_vanishing_between_listing_and_reading(
     tiny_model: Path, tmp_path: Path, monkeypatch
 ) -> None:
-    from twinlens.engine.indexing import scanner
+    from twinlens.engine.indexing.pipeline import Pipeline
 
     folder = tmp_path / "v"
     folder.mkdir()
     make_photo(folder / "stays.jpg", seed=1)
     make_photo(folder / "goes.jpg", seed=2)
-    real_read = scanner._read
+    real_read = Pipeline._read
 
-    def read_after_delete(stat):
+    def read_after_delete(self, stat):
         if stat.path.name == "goes.jpg":
             stat.path.unlink()
-        return real_read(stat)
+        return real_read(self, stat)
 
-    monkeypatch.setattr(scanner, "_read", read_after_delete)
+    monkeypatch.setattr(Pipeline, "_read", read_after_delete)
     with Library(tmp_path / "l.twinlens") as library:
         summary = library.run_scan(library.add_roots([folder]))
     assert summary.encoded == 1

@@ -9,7 +9,7 @@ import pytest
 
 from tests.tiny_model import tiny_meta
 from twinlens.engine.errors import ModelError
-from twinlens.engine.model.encoder import Encoder, default_model_path
+from twinlens.engine.model.encoder import Encoder, shipped_model_path
 from twinlens.engine.model.meta import ModelMeta
 
 
@@ -54,7 +54,7 @@ def test_missing_model_file_is_a_model_error(tmp_path: Path) -> None:
 
 
 def test_shipped_model_is_found_and_valid() -> None:
-    path = default_model_path()
+    path = shipped_model_path()
     meta = Encoder(path).meta
     assert meta.bits == 64
     assert meta.preprocess.input_size == (3, 224, 224)

@@ -12,7 +12,7 @@ from PIL import Image
 from tests.conftest import make_photo
 from twinlens.engine.library import Library
 from twinlens.engine.matching.groups import classify_pairs
-from twinlens.engine.matching.search import NO_MATCH, search_file, search_image_data
+from twinlens.engine.matching.search import NO_MATCH
 
 
 @pytest.fixture
@@ -48,14 +48,14 @@ def test_a_file_outside_the_library_with_the_same_bytes_is_exact(
 ) -> None:
     outside = tmp_path / "download.jpg"
     shutil.copy(tmp_path / "photos" / "one.jpg", outside)
-    answer = search_file(scanned, outside)
+    answer = scanned.search_file(outside)
     assert answer.in_library == "exact"
     assert answer.closest is not None
     assert answer.closest.endswith("one-copy.jpg")
 
 
 def test_copies_of_one_photo_collapse_into_one_result(scanned: Library, tmp_path: Path) -> None:
-    answer = search_file(scanned, tmp_path / "photos" / "one.jpg")
+    answer = scanned.search_file(tmp_path / "photos" / "one.jpg")
     first = answer.results[0]
     collapsed = {Path(first.path).name, *(Path(p).name for p in first.copies)}
     assert collapsed == {"one-copy.jpg", "one-small.jpg"}
@@ -64,9 +64,9 @@ def test_copies_of_one_photo_collapse_into_one_result(scanned: Library, tmp_path
 
 def test_image_data_search_answers_same_photo(scanned: Library, tmp_path: Path) -> None:
     data = (tmp_path / "photos" / "one-small.jpg").read_bytes()
-    answer = search_image_data(scanned, data)
+    answer = scanned.search_data(data)
     assert answer.in_library == "exact"  # the very bytes of one-small.jpg
     reencoded = tmp_path / "re.png"
     Image.open(tmp_path / "photos" / "one.jpg").save(reencoded)
-    answer = search_image_data(scanned, reencoded.read_bytes())
+    answer = scanned.search_data(reencoded.read_bytes())
     assert answer.in_library == "same_photo"

@@ -22,7 +22,8 @@ def folder(tmp_path: Path) -> Path:
 
 def _codes(library: Library) -> dict[str, bytes]:
     return {
-        path: code for _, path, _, code in library.store.indexed_codes(library.encoder.meta.key)
+        path: code
+        for path, _, _, code in library.store.indexed_codes(library.model.key, "semantic")
     }
 
 
@@ -138,6 +139,8 @@ def test_similar_finds_the_edited_copy_first(
     query = tmp_path / "query.png"
     with Image.open(folder / "p5.jpg") as image:
         image.resize((160, 120)).save(query)
-    matches = library.similar(query, top=3)
-    assert Path(matches[0].path).name == "p5.jpg"
-    assert matches[0].distance <= matches[1].distance
+    answer = library.search_file(query, top=3)
+    assert Path(answer.results[0].path).name == "p5.jpg"
+    assert answer.in_library == "same_photo"
+    assert Path(answer.closest or "").name == "p5.jpg"
+    assert answer.results[0].distance <= answer.results[1].distance

@@ -64,13 +64,12 @@ def test_damaged_database_is_refused_with_a_clear_message(tmp_path: Path) -> Non
 def test_locked_library_gives_a_clear_message(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "lib.twinlens"
     Store(path).close()
-    monkeypatch.setattr("twinlens.engine.storage.store._BUSY_TIMEOUT_S", 0.1)
     holder = sqlite3.connect(path)
     holder.execute("pragma locking_mode = exclusive")
     holder.execute("begin exclusive")
     try:
         with pytest.raises(LibraryError, match="locked"):
-            Store(path)
+            Store(path, busy_timeout_s=0.1)
     finally:
         holder.rollback()
         holder.close()
@@ -88,7 +87,10 @@ def test_write_is_atomic(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="crash"):
         crash_mid_batch()
     assert store.facts(["h1"]) == {}
-    store.record_indexed([("/x/a.jpg", 1, 2, "h1")], facts, [("h1", "m@1", b"\x00" * 8)])
+    store.record_indexed(
+        [("/x/a.jpg", 1, 2, "h1")], facts, [("h1", "m@1", "semantic", b"\x00" * 8)]
+    )
     assert store.facts(["h1"])["h1"].width == 10
-    assert store.hashes_with_code("m@1") == {"h1"}
+    assert store.hashes_with_code("m@1", ["semantic"]) == {"h1"}
+    assert store.hashes_with_code("m@1", ["semantic", "duplicate"]) == set()
     store.close()

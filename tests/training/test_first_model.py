@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from twinlens.engine.model.meta import (
+from twinlens.engine.model.meta import ModelMeta
+from twinlens.engine.tiers import (
     TIER_EDITED_COPY,
     TIER_SAME_PHOTO,
     TIER_SIMILAR_SHOT,
-    ModelMeta,
 )
 from twinlens.engine.model.preprocess import PreprocessConfig
 

@@ -1,0 +1,64 @@
+"""The indexed contents of a library as matching sees them: one row per distinct content.
+
+Built by the Library from one pass over the store (matching never reads the database), and
+shared by duplicate grouping and search by example, so both see the same codes and the same
+pixel signatures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from twinlens.engine.model.codes import from_blobs, words_for
+
+from .groups import Candidate
+from .hamming import CodeIndex
+
+
+@dataclass
+class Collection:
+    """Contents with their files and facts, and their codes by kind (rows aligned)."""
+
+    candidates: list[Candidate]
+    codes: dict[str, np.ndarray]
+    """Kind -> (N, words) uint64, row i the code of ``candidates[i]``."""
+    bits: dict[str, int]
+    _row_of: dict[str, int] = field(default_factory=dict, repr=False)
+    _indexes: dict[str, CodeIndex] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._row_of = {c.hash: i for i, c in enumerate(self.candidates)}
+
+    def index(self, kind: str) -> CodeIndex:
+        """A search index over the ``kind`` codes, built on first use and kept."""
+        if kind not in self._indexes:
+            self._indexes[kind] = CodeIndex(self.codes[kind])
+        return self._indexes[kind]
+
+    def __len__(self) -> int:
+        return len(self.candidates)
+
+    def row_of(self, content: str) -> int | None:
+        return self._row_of.get(content)
+
+    @classmethod
+    def build(
+        cls,
+        rows: Mapping[str, Sequence[tuple[str, str, bytes]]],
+        bits: dict[str, int],
+        describe: dict[str, Candidate],
+    ) -> Collection:
+        """From ``rows`` (kind -> (path, hash, code blob) per indexed file) and a Candidate per
+        content (``describe``). Contents missing a code of some kind are left out."""
+        kinds = list(rows)
+        blobs: dict[str, dict[str, bytes]] = {k: {} for k in kinds}
+        for kind, found in rows.items():
+            for _path, content, blob in found:
+                blobs[kind][content] = blob
+        complete = [h for h in describe if all(h in blobs[k] for k in kinds)]
+        candidates = [describe[h] for h in complete]
+        codes = {k: from_blobs([blobs[k][h] for h in complete], words_for(bits[k])) for k in kinds}
+        return cls(candidates, codes, bits)
