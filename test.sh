@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up a test environment in ./.venv and run every check: lint, types, layer contracts
-# (tests/test_packaging.py) and the test suite.
+# (tests/test_packaging.py), the engine's tests again in ./.venv-headless (no Qt, no torch:
+# the headless promise is checked, not assumed) and the whole test suite.
 # torch is pinned (training extra): any newer release pulls several GB of CUDA packages.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -8,7 +9,12 @@ cd "$(dirname "$0")"
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test,training,desktop]"
 .venv/bin/ruff check engine desktop training tests benchmarks resources packaging
-.venv/bin/mypy engine packaging/twinlens
+.venv/bin/mypy engine desktop training packaging/twinlens
+# The engine and its command line in an environment without Qt and without torch.
+[ -x .venv-headless/bin/python ] || python3 -m venv .venv-headless
+.venv-headless/bin/python -m pip install --quiet --upgrade pip
+.venv-headless/bin/python -m pip install --quiet -e ".[headless-test]"
+TWINLENS_HEADLESS=1 .venv-headless/bin/python -m pytest -q tests/engine
 # Qt's offscreen platform (the desktop tests) needs these Debian libraries, which a fresh
 # machine may lack. Installed only when one is missing and apt-get is there (as root, or with
 # passwordless sudo); Debian 13 renamed some to *t64, which counts as installed too.

@@ -41,7 +41,11 @@ def setup_logging() -> None:
 
 
 def application(argv: Sequence[str] | None = None) -> QApplication:
-    app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
+        app = QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName(keys.APPLICATION)
     app.setOrganizationName(keys.ORGANIZATION)
     app.setApplicationDisplayName("Twinlens")
@@ -49,7 +53,7 @@ def application(argv: Sequence[str] | None = None) -> QApplication:
     icon = app_icon()
     if icon is not None:
         app.setWindowIcon(icon)
-    return app  # type: ignore[return-value]
+    return app
 
 
 def app_icon() -> QIcon | None:

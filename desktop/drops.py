@@ -57,6 +57,6 @@ def _image_bytes(mime: QMimeData) -> bytes | None:
         if isinstance(image, QImage) and not image.isNull():
             buffer = QBuffer()
             buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-            image.save(buffer, "PNG")
+            image.save(buffer, "PNG")  # type: ignore[call-overload]  # as above: str works
             return bytes(buffer.data().data())
     return None

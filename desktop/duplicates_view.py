@@ -154,7 +154,7 @@ class DuplicatesView(QWidget):
     def section_tooltips(self) -> str:
         """The sections' explanations (what each tier means), joined: for tests and a11y."""
         items = (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
-        return "\n".join(item.toolTip(0) for item in items)
+        return "\n".join(item.toolTip(0) for item in items if item is not None)
 
     def selected_member(self) -> str | None:
         index = self.members.currentIndex()
@@ -228,10 +228,13 @@ class DuplicatesView(QWidget):
     # -- position --------------------------------------------------------
 
     def _group_items(self) -> list[QTreeWidgetItem]:
-        items = []
+        items: list[QTreeWidgetItem] = []
         for i in range(self.tree.topLevelItemCount()):
             section = self.tree.topLevelItem(i)
-            items += [section.child(j) for j in range(section.childCount())]
+            if section is None:
+                continue
+            children = (section.child(j) for j in range(section.childCount()))
+            items += [child for child in children if child is not None]
         return items
 
     def _position(self) -> int:

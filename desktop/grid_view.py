@@ -22,7 +22,7 @@ class PhotoGrid(QListView):
 
     def __init__(self, actions: PhotoActions, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.actions = actions
+        self.photo_actions = actions  # not `actions`: that is QWidget.actions()
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
@@ -60,7 +60,7 @@ class PhotoGrid(QListView):
         path = _path(index)
         selected = self.selected_paths()
         paths = selected if path in selected else [path]
-        return self.actions.menu(paths, self)
+        return self.photo_actions.menu(paths, self)
 
     def _show_menu(self, pos: QPoint) -> None:
         menu = self.menu_at(pos)

@@ -72,7 +72,7 @@ class Job(QObject):
         self.worker.yielded.connect(self._on_yielded)
         self.worker.returned.connect(self._on_returned)
         self.worker.errored.connect(self._on_errored)
-        self.worker.finished.connect(self._on_finished)
+        self.worker.finished.connect(lambda *_: self._on_finished())
 
     def start(self) -> None:
         self.worker.start()

@@ -44,7 +44,9 @@ class PhotoListModel(QAbstractListModel):
 
     # -- content --------------------------------------------------------
 
-    def set_entries(self, entries: Sequence[PhotoEntry], captions: dict[str, str] | None = None):
+    def set_entries(
+        self, entries: Sequence[PhotoEntry], captions: dict[str, str] | None = None
+    ) -> None:
         self.beginResetModel()
         self._entries = list(entries)
         self._captions = dict(captions or {})

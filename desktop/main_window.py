@@ -7,6 +7,7 @@ photos is a session call, and everything it shows arrives as a session signal.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -15,6 +16,7 @@ from PySide6.QtGui import (
     QActionGroup,
     QCloseEvent,
     QDragEnterEvent,
+    QDragMoveEvent,
     QDropEvent,
     QGuiApplication,
     QIcon,
@@ -36,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinlens.engine import PhotoEntry
+from twinlens.engine import LibraryChange, PhotoEntry, SearchAnswer
 
 from . import settings as keys
 from .drops import Dropped, read_mime
@@ -67,7 +69,7 @@ class MainWindow(QMainWindow):
         self.jobs = jobs
         self.thumbnails = thumbnails
         self.session: Session | None = None
-        self.samples_opener = None  # set by the app: opens the bundled sample library
+        self.samples_opener: Callable[[], object] | None = None  # set by the app: opens the samples
         self.setWindowTitle("Twinlens")
         self.setAcceptDrops(True)
         self.actions_ = PhotoActions(self)
@@ -149,7 +151,14 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.provider_label)
         self.jobs.job_started.connect(self.job_panel.track)
 
-    def _action(self, text: str, slot, shortcut=None, tip: str = "", icon: str = "") -> QAction:
+    def _action(
+        self,
+        text: str,
+        slot: Callable[..., object],
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+        tip: str = "",
+        icon: str = "",
+    ) -> QAction:
         action = QAction(text, self)
         if icon:  # the desktop theme's icon where it has one
             action.setIcon(QIcon.fromTheme(icon))
@@ -280,7 +289,7 @@ class MainWindow(QMainWindow):
             old.deleteLater()
         self.set_session(session)
 
-    def _with_session(self, act) -> None:
+    def _with_session(self, act: Callable[[Session], object]) -> None:
         if self.session is None:
             self.show_message("Open a library first.")
         else:
@@ -313,7 +322,7 @@ class MainWindow(QMainWindow):
         self.provider_label.setToolTip(text)
         self.show_message(text)
 
-    def _on_library_change(self, change) -> None:
+    def _on_library_change(self, change: LibraryChange) -> None:
         for path in [*change.indexed, *change.removed, *(p for p, _ in change.errors)]:
             self.thumbnails.forget(path)
         self._reload_groups_if_shown()
@@ -393,7 +402,7 @@ class MainWindow(QMainWindow):
         self.show_message(f"Restored {len(restored)} photo(s) from the trash.")
         self._reload_groups_if_shown()
 
-    def _on_search(self, answer) -> None:
+    def _on_search(self, answer: SearchAnswer) -> None:
         self.show_tab(SEARCH_TAB)
         self.search.show_answer(answer)
 
@@ -424,7 +433,7 @@ class MainWindow(QMainWindow):
         if not read_mime(event.mimeData()).empty:
             event.acceptProposedAction()
 
-    def dragMoveEvent(self, event) -> None:
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:

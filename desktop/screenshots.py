@@ -17,8 +17,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 SIZE = (1280, 820)
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -78,7 +82,9 @@ def render(out: Path, work: Path) -> list[Path]:
     query = work / "kodim07 from the web.jpg"
     original = QImage(str(bundled_samples() / "kodim07.jpg"))
     original.scaledToWidth(original.width() // 2, Qt.TransformationMode.SmoothTransformation).save(
-        str(query), "JPEG", 80
+        str(query),
+        "JPEG",
+        80,  # type: ignore[call-overload]  # str works, the stubs say bytes
     )
     answered: list[object] = []
     session.search_done.connect(answered.append)
@@ -90,7 +96,7 @@ def render(out: Path, work: Path) -> list[Path]:
     return shots
 
 
-def _pick_edited_group(window) -> None:
+def _pick_edited_group(window: MainWindow) -> None:
     """Show an edited-copy group if there is one: it has the most telling differences."""
     from twinlens.desktop.duplicates_view import GROUP_ROLE
     from twinlens.engine import TIER_EDITED_COPY
@@ -103,7 +109,7 @@ def _pick_edited_group(window) -> None:
             return
 
 
-def _save(window, path: Path) -> Path:
+def _save(window: MainWindow, path: Path) -> Path:
     window.grab().save(str(path))
     print(f"saved {path}")  # noqa: T201 (a command-line script)
     return path

@@ -7,7 +7,7 @@ folder (see tests/desktop/conftest.py), so they never read or write a person's r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from PySide6.QtCore import QByteArray, QSettings
 
@@ -45,13 +45,13 @@ class UiSettings:
         value = self.store.value(setting.key, setting.default)
         if value is None:
             return setting.default
-        kind = type(setting.default)
+        kind: Any = type(setting.default)
         if kind in (int, str) and not isinstance(value, kind):
             try:
-                return kind(value)  # type: ignore[return-value]
+                return cast(T, kind(value))
             except (TypeError, ValueError):
                 return setting.default
-        return value  # type: ignore[no-any-return]
+        return cast(T, value)
 
     def set(self, setting: Setting[T], value: T) -> None:
         self.store.setValue(setting.key, value)

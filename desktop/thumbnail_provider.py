@@ -54,7 +54,7 @@ class _Loader(QRunnable):
             except OSError as exc:
                 self.provider._signals.failed.emit(request.path, f"unreadable: {exc}")
                 continue
-            image = QImage.fromData(data, "JPEG")
+            image = QImage.fromData(data, "JPEG")  # type: ignore[arg-type]  # the stubs say bytes; str is what works
             if max(image.width(), image.height()) > request.side:
                 # Scaled here, off the GUI thread, to the exact tile size it will be painted at.
                 image = image.scaled(
@@ -99,7 +99,7 @@ class ThumbnailProvider(QObject):
         """The thumbnail at most ``size`` pixels on its longest side if it is loaded;
         otherwise None, and it is requested."""
         identity = content or _path_identity(path, self._versions.get(path, 0))
-        found = QPixmapCache.find(_key(identity, size, square))
+        found: QPixmap | None = QPixmapCache.find(_key(identity, size, square))  # type: ignore[call-overload]
         if found is not None and not found.isNull():
             return found
         if path not in self._broken:

@@ -108,3 +108,27 @@ def tiny_config(method: Method = "tbh_vae") -> TrainConfig:
         critic_lr=1e-3,
         dataset_size=64,
     )
+
+
+# -- the named configurations (chosen on the train-set validation split, docs/training.md) --
+
+TBH_VAE = TrainConfig(
+    method="tbh_vae",
+    adj_exponent=10.0,
+    lr=1e-3,
+    critic_lr=1e-3,
+    warmup_steps=60,
+    geco_eta=0.1,
+    kappa_slack=0.9,
+    epochs=6,
+)
+# The contrastive variants: the weight that lets the term shape the codes, and 15 epochs
+# (plain TBH-VAE collapses with more than ~6 epochs: its binary KL drives the bits to
+# p = 0.5; the contrastive term holds them apart).
+TBH_VAE_NEIGHBOURS = TBH_VAE.with_(
+    contrastive_weight=1000.0, positives="neighbours", neighbours_k=10, epochs=15
+)
+TBH_VAE_VIEWS = TBH_VAE.with_(contrastive_weight=1000.0, positives="views", view_count=2, epochs=15)
+TBH_PUBLISHED = TrainConfig(method="tbh", adj_exponent=10.0, lr=1e-3, critic_lr=1e-3, epochs=6)
+SHIPPED = TBH_VAE_NEIGHBOURS
+"""The similarity code that ships (the winner of the CIFAR-10 evaluation)."""

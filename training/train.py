@@ -21,21 +21,21 @@ import numpy as np
 import torch
 
 from .config import TrainConfig
-from .data import Scaler, Split
+from .data.positives import NeighbourPositives, Positives, ViewPositives, feature_neighbours
+from .data.splits import Scaler, Split
 from .evaluate import MapResult, mean_average_precision
-from .geco import Geco
-from .losses import (
+from .model.continuous import gaussian_kl
+from .model.discriminator import bernoulli_prior, uniform_prior
+from .model.geco import Geco
+from .model.losses import (
     actor_adversarial,
     code_contrastive,
     critic_loss,
     reconstruction_mse,
     tc_decomposition,
 )
-from .model.continuous import gaussian_kl
-from .model.discriminator import bernoulli_prior, uniform_prior
 from .model.tbh import TBH
 from .model.tbh_vae import TBHVAE
-from .positives import NeighbourPositives, Positives, ViewPositives, feature_neighbours
 
 HashModel = TBHVAE | TBH
 
@@ -334,7 +334,7 @@ def load(out: Path) -> Trained:
 
 def main() -> None:
     """Train one model on CIFAR-10 train features; ``--validate`` scores a train-held-out split."""
-    from .data import cifar_protocol, validation_protocol
+    from .data.splits import cifar_protocol, validation_protocol
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--method", default="tbh_vae", choices=["tbh_vae", "tbh"])

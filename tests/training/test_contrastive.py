@@ -15,13 +15,13 @@ import pytest
 torch = pytest.importorskip("torch", reason="torch (training extras) not installed")
 
 from twinlens.training.config import tiny_config  # noqa: E402
-from twinlens.training.data import Split  # noqa: E402
-from twinlens.training.losses import code_contrastive  # noqa: E402
-from twinlens.training.positives import (  # noqa: E402
+from twinlens.training.data.positives import (  # noqa: E402
     NeighbourPositives,
     ViewPositives,
     feature_neighbours,
 )
+from twinlens.training.data.splits import Split  # noqa: E402
+from twinlens.training.model.losses import code_contrastive  # noqa: E402
 from twinlens.training.train import build_model, fit, make_geco, vae_losses  # noqa: E402
 
 
@@ -103,7 +103,7 @@ def test_fit_with_contrastive_partners_runs(positives):
 def test_augmented_views_are_reproducible_same_size_and_different():
     from PIL import Image
 
-    from twinlens.training.augment import augment, view_seed
+    from twinlens.training.data.augment import augment, view_seed
 
     rng = np.random.default_rng(0)
     image = Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8))

@@ -18,9 +18,14 @@ from torch import nn  # noqa: E402, TID253
 
 from twinlens.engine.model.meta import ModelMeta  # noqa: E402
 from twinlens.training.config import tiny_config  # noqa: E402
-from twinlens.training.data import Split  # noqa: E402
-from twinlens.training.export_first_model import export_onnx, write_metadata  # noqa: E402
-from twinlens.training.export_tbh_vae import TBHVAEHashing, make_meta  # noqa: E402
+from twinlens.training.data.splits import Split  # noqa: E402
+from twinlens.training.export.onnx import (  # noqa: E402
+    check_against_torch,
+    export_onnx,
+    write_metadata,
+)
+from twinlens.training.model.hashing import HashHead, HashingNetwork  # noqa: E402
+from twinlens.training.ship import OUTPUTS, make_meta  # noqa: E402
 from twinlens.training.train import fit  # noqa: E402
 
 
@@ -35,14 +40,7 @@ class TinyBackbone(nn.Module):
         return torch.relu(self.conv(x)).mean(dim=(2, 3))
 
 
-@pytest.mark.timeout(60)
-# export_first_model deliberately uses the TorchScript exporter (static TF pads fold into
-# constants); torch warns that it is legacy, attributed to our module, which pytest makes an error.
-@pytest.mark.filterwarnings("ignore:You are using the legacy TorchScript:DeprecationWarning")
-def test_export_roundtrip(tmp_path):
-    import onnx
-    import onnxruntime as ort
-
+def _tiny_export(tmp_path):
     torch.manual_seed(0)
     backbone = TinyBackbone().eval()
     images = torch.randn(6, 3, 224, 224)
@@ -52,9 +50,53 @@ def test_export_roundtrip(tmp_path):
     trained = fit(
         tiny_config().with_(epochs=1), Split(train.astype(np.float32), np.zeros(64)), log=False
     )
-    model = TBHVAEHashing(backbone, trained).eval()
+    head = HashHead(trained.model, trained.scaler.mean, trained.scaler.std)
+    model = HashingNetwork(backbone, {"semantic": head}).eval()
     path = tmp_path / "tiny.onnx"
-    export_onnx(model, path)
+    export_onnx(model, path, OUTPUTS)
+    return model, trained, images, path
+
+
+def _photos(count: int = 12):
+    from PIL import Image
+
+    rng = np.random.default_rng(3)
+    return [
+        Image.fromarray(rng.integers(0, 255, (64, 80, 3), dtype=np.uint8)) for _ in range(count)
+    ]
+
+
+# The exporter is the TorchScript one on purpose (static TF pads fold into constants); torch
+# warns that it is legacy, attributed to our module, which pytest makes an error.
+LEGACY = "ignore:You are using the legacy TorchScript:DeprecationWarning"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.filterwarnings(LEGACY)
+def test_the_export_check_passes_a_faithful_file_and_refuses_a_tampered_one(tmp_path):
+    import onnx
+    from onnx import numpy_helper
+
+    model, _, _, path = _tiny_export(tmp_path)
+    check = check_against_torch(path, model, model.logits, OUTPUTS, images=_photos())
+    assert check["mismatched_bits_with_abs_logit_ge_1e-5"] == 0
+    assert check["bits_compared"] == 12 * 16
+    tampered = onnx.load(str(path))
+    biggest = max(tampered.graph.initializer, key=lambda t: int(np.prod(t.dims)))
+    weights = numpy_helper.to_array(biggest)
+    biggest.CopyFrom(numpy_helper.from_array(-weights, biggest.name))  # the head's signs flip
+    onnx.save(tampered, str(path))
+    with pytest.raises(SystemExit, match="disagrees"):
+        check_against_torch(path, model, model.logits, OUTPUTS, images=_photos())
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.filterwarnings(LEGACY)
+def test_export_roundtrip(tmp_path):
+    import onnx
+    import onnxruntime as ort
+
+    model, trained, images, path = _tiny_export(tmp_path)
     meta = make_meta(
         trained.config,
         {"same_photo": 1, "edited_copy": 2, "similar_shot": 4},

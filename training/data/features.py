@@ -10,7 +10,7 @@ Every image goes through ``twinlens.engine.model.preprocess.to_batch`` with the 
 app will feed the exported model. Features are stored as float16 ``.npy`` files in
 ``cache/features/`` (git-ignored) under names that include the backbone id.
 
-Run ``python -m twinlens.training.features [name ...]`` to fill the cache; with no names it
+Run ``python -m twinlens.training.data.features [name ...]`` to fill the cache; with no names it
 computes all of ``DATASETS``. The backbone runs on onnxruntime (the app's runtime), exported
 once from the torch definition in ``backbone.py``.
 """
@@ -25,13 +25,14 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
+from twinlens.engine.errors import DecodeError
+from twinlens.engine.media.decode import decode_photo
 from twinlens.engine.model.preprocess import PreprocessConfig, to_batch
+from twinlens.training.model.backbone import BACKBONE_ID
 
-from .backbone import BACKBONE_ID
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = REPO_ROOT / "cache" / "features"
 DATA_DIR = Path(os.environ.get("TWINLENS_SHARED", REPO_ROOT.parent / "shared")) / "data"
 CIFAR_PATH = DATA_DIR / "cifar10.npz"
@@ -47,14 +48,13 @@ CHUNK_SIZE = 2560
 
 
 def load_photo(path: Path) -> Image.Image:
-    """Decode a photo as the app does: honour the EXIF orientation, convert to RGB.
+    """Decode a photo exactly as the app does (engine.media.decode: EXIF orientation, RGB,
+    JPEG decoded reduced to the model's size), so training sees the app's pixels.
 
     Raises:
-        UnidentifiedImageError, OSError: the file cannot be decoded.
+        DecodeError: the file cannot be decoded.
     """
-    with Image.open(path) as image:
-        image.load()
-        return ImageOps.exif_transpose(image).convert("RGB")
+    return decode_photo(path, min_size=PreprocessConfig().height).image
 
 
 def photo_paths() -> list[Path]:
@@ -66,7 +66,7 @@ def photo_paths() -> list[Path]:
                 continue
             try:
                 load_photo(path)
-            except (UnidentifiedImageError, OSError) as exc:
+            except DecodeError as exc:
                 print(f"skipping undecodable {path.name}: {exc.__class__.__name__}")
                 continue
             paths.append(path)
@@ -137,7 +137,7 @@ def _backbone_onnx() -> Path:
     """
     import torch
 
-    from .backbone import load_backbone
+    from twinlens.training.model.backbone import load_backbone
 
     path = CACHE_DIR / f"{BACKBONE_ID}_backbone.onnx"
     if path.exists():

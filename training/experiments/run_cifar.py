@@ -10,8 +10,8 @@ LSH at 16, 32 and 64 bits, all on the same cached EfficientNet-Lite0 features. W
 train queries against the other 49,000), which is where hyperparameters were chosen; the
 test queries are used only for the final table.
 
-    python -m twinlens.training.run_cifar --out cache/runs/cifar            # the reported table
-    python -m twinlens.training.run_cifar --validate --out cache/runs/val   # model selection
+    python -m twinlens.training.experiments.run_cifar --out cache/runs/cifar  # the table
+    python -m twinlens.training.experiments.run_cifar --validate --out cache/runs/val
 """
 
 from __future__ import annotations
@@ -20,45 +20,33 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
-from .baselines import fit_lsh, fit_scaled_itq
-from .config import TrainConfig
-from .data import (
+from twinlens.training.config import (
+    TBH_PUBLISHED,
+    TBH_VAE,
+    TBH_VAE_NEIGHBOURS,
+    TBH_VAE_VIEWS,
+    TrainConfig,
+)
+from twinlens.training.data.positives import feature_neighbours
+from twinlens.training.data.splits import (
     Split,
     augmented_views,
     cifar_protocol,
     validation_protocol,
     validation_rows,
 )
-from .evaluate import mean_average_precision, plot_pr_curves, pr_curve
-from .positives import feature_neighbours
-from .train import fit, load, save
+from twinlens.training.evaluate import mean_average_precision, plot_pr_curves, pr_curve
+from twinlens.training.train import fit, load, save
+
+from .baselines import fit_lsh, fit_scaled_itq
 
 BITS = (16, 32, 64)
 
-# Chosen on the train-set validation split (docs/training.md); everything else is default.
-TBH_VAE = TrainConfig(
-    method="tbh_vae",
-    adj_exponent=10.0,
-    lr=1e-3,
-    critic_lr=1e-3,
-    warmup_steps=60,
-    geco_eta=0.1,
-    kappa_slack=0.9,
-    epochs=6,
-)
-# The contrastive variants, chosen on the same validation split (docs/training.md): the
-# weight that lets the term shape the codes, and 15 epochs (plain TBH-VAE collapses with
-# more than ~6 epochs: its binary KL drives the bits to p = 0.5; the contrastive term holds
-# them apart).
-TBH_VAE_NEIGHBOURS = TBH_VAE.with_(
-    contrastive_weight=1000.0, positives="neighbours", neighbours_k=10, epochs=15
-)
-TBH_VAE_VIEWS = TBH_VAE.with_(contrastive_weight=1000.0, positives="views", view_count=2, epochs=15)
-TBH_PUBLISHED = TrainConfig(method="tbh", adj_exponent=10.0, lr=1e-3, critic_lr=1e-3, epochs=6)
 LEARNED = {
     "TBH-VAE": TBH_VAE,
     "TBH-VAE+NC": TBH_VAE_NEIGHBOURS,
@@ -67,8 +55,6 @@ LEARNED = {
 }
 """Learned methods: +NC = neighbour contrast, +VC = augmented-view contrast (CIBHash)."""
 METHODS = (*LEARNED, "ITQ", "LSH")
-SHIPPED = TBH_VAE_NEIGHBOURS
-"""The configuration ``export_tbh_vae`` trains and ships (the winner of this evaluation)."""
 
 
 def partner_data(
@@ -162,9 +148,8 @@ def run(
     plot_pr_curves(curves, out / "pr_curves.png", "CIFAR-10, radius retrieval (Hamming)")
     plot_log_lambda(lambdas, out / "geco_log_lambda.png")
     results["geco_log_lambda"] = lambdas
-    np.savez(
-        out / "pr_curves.npz", **{k: np.stack([c.precision, c.recall]) for k, c in curves.items()}
-    )
+    arrays: dict[str, Any] = {k: np.stack([c.precision, c.recall]) for k, c in curves.items()}
+    np.savez(out / "pr_curves.npz", **arrays)
     return results
 
 

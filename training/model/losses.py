@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .model.discriminator import Critic
+from .discriminator import Critic
 
 LOG_HALF = math.log(0.5)
 

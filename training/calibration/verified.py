@@ -1,43 +1,38 @@
 """Calibrate the engine's duplicate tiers as it really decides them: code radius + signature.
 
 The first model's 64-bit codes alone cannot tell an edited copy from another shot of the same
-object (calibrate_tiers.py: at 0.99 precision only radius 0 survives). The engine therefore
+object (docs/calibration.md: at 0.99 precision only radius 0 survives). The engine therefore
 takes code matches within a candidate radius and verifies them by pixel structure
 (engine/signature.py). This script measures that rule per edit kind on the real photos, with
 UKBench's other shots of the same object as hard negatives, side by side with imagehash's
 pHash in the same run, chooses the candidate radius, and writes radii and measured precision
 into the model file's metadata.
 
-    python -m twinlens.training.calibrate_verified [--write]
+    python -m twinlens.training.calibration.verified [--write]
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from itertools import combinations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from twinlens.engine.media.signature import SIGNATURE_EDITED_COPY, SIGNATURE_SAME_PHOTO, signature
+from twinlens.engine.matching.groups import classify_pairs
 from twinlens.engine.media.signature import distances as signature_distances
-from twinlens.engine.model.encoder import default_model_path
+from twinlens.engine.media.signature import signature
+from twinlens.engine.model.encoder import shipped_model_path
+from twinlens.engine.tiers import TIER_EDITED_COPY, TIER_SAME_PHOTO
+from twinlens.training.data.features import PHOTO_DIR, load_photo
+from twinlens.training.export.onnx import ort_session, read_meta, run_bits, write_metadata
 
-from .calibrate_tiers import (
-    EDITS,
-    SIMILAR_MAX_UNRELATED,
-    SIMILAR_PRECISION,
-    _encode,
-    originals,
-    ort_session,
-    read_meta,
-)
-from .export_first_model import write_metadata
-from .features import PHOTO_DIR, load_photo
+from .edits import KINDS, originals
+from .radii import SIMILAR_MAX_UNRELATED, SIMILAR_PRECISION
 
-KINDS = {**EDITS, "rotate_90": lambda im: im.transpose(Image.Transpose.ROTATE_90)}
 LIGHT = (
     "jpeg_q70",
     "jpeg_q40",
@@ -64,7 +59,7 @@ def measure(path: Path) -> dict[str, dict[str, np.ndarray]]:
     for name, _ in photos:
         image = load_photo(PHOTO_DIR / name)
         variants = [image] + [edit(image) for edit in KINDS.values()]
-        bits = _encode(session, meta, variants)
+        bits = run_bits(session, meta, variants)
         blocks = np.stack([signature(v) for v in variants]).astype(np.float32)
         hashes = [imagehash.phash(v) for v in variants]
         codes.append(bits[0])
@@ -90,11 +85,22 @@ def measure(path: Path) -> dict[str, dict[str, np.ndarray]]:
     return out
 
 
-def predicted(d: dict[str, np.ndarray], radius: int, sig_max: int) -> np.ndarray:
-    return (d["code"] <= radius) & (d["sig"] <= sig_max)
+def predicted(d: dict[str, np.ndarray], radius: int, tiers: tuple[str, ...]) -> np.ndarray:
+    """Which pairs the engine's rule (groups.classify_pairs) puts in one of ``tiers`` when
+    both duplicate tiers use the candidate ``radius``."""
+    radii = {TIER_SAME_PHOTO: radius, TIER_EDITED_COPY: radius, "similar_shot": radius}
+    return np.isin(classify_pairs(d["code"], d["sig"], radii), tiers)
 
 
-def precision(data: dict[str, dict[str, np.ndarray]], hit) -> tuple[float, int, int]:
+DUPLICATE = (TIER_SAME_PHOTO, TIER_EDITED_COPY)
+SAME = (TIER_SAME_PHOTO,)
+
+
+Pairs = dict[str, np.ndarray]
+Hit = Callable[[Pairs], np.ndarray]
+
+
+def precision(data: dict[str, Pairs], hit: Hit) -> tuple[float, int, int]:
     tp = sum(int(hit(data[k]).sum()) for k in KINDS)
     fp = int(hit(data["same_object"]).sum()) + int(hit(data["unrelated"]).sum())
     return (tp / (tp + fp) if tp + fp else 1.0), tp, fp
@@ -104,7 +110,7 @@ def choose_radius(data: dict[str, dict[str, np.ndarray]]) -> int:
     """The largest candidate radius (capped) whose verified duplicates keep 0.99 precision."""
     best = 0
     for radius in range(MAX_CANDIDATE_RADIUS + 1):
-        if precision(data, lambda d, r=radius: predicted(d, r, SIGNATURE_EDITED_COPY))[0] >= 0.99:
+        if precision(data, partial(predicted, radius=radius, tiers=DUPLICATE))[0] >= 0.99:
             best = radius
     return best
 
@@ -117,7 +123,7 @@ def similar_precision(data: dict[str, dict[str, np.ndarray]], radius: int) -> fl
 
 
 def choose_similar_radius(data: dict[str, dict[str, np.ndarray]], bits: int) -> int:
-    """``calibrate_tiers``' similar-shot rule: the largest radius (every smaller one passing
+    """The similar-shot rule (calibration/radii.py): the largest radius (every smaller one passing
     too) with at most 0.1 % of unrelated pairs inside and "similar or duplicate" precision
     >= 0.9. Measured per model, never carried over from another model."""
     unrelated = data["unrelated"]["code"]
@@ -130,11 +136,15 @@ def choose_similar_radius(data: dict[str, dict[str, np.ndarray]], bits: int) -> 
     return radius
 
 
+def _phash_within(d: Pairs, threshold: int) -> np.ndarray:
+    return d["phash"] <= threshold
+
+
 def best_phash_threshold(data: dict[str, dict[str, np.ndarray]]) -> int:
     """pHash's most permissive threshold that still keeps 0.99 precision (its best showing)."""
     best = 0
     for t in range(33):
-        if precision(data, lambda d, t=t: d["phash"] <= t)[0] >= 0.99:
+        if precision(data, partial(_phash_within, threshold=t))[0] >= 0.99:
             best = t
     return best
 
@@ -142,15 +152,15 @@ def best_phash_threshold(data: dict[str, dict[str, np.ndarray]]) -> int:
 def report(
     data: dict[str, dict[str, np.ndarray]], radius: int, similar_radius: int, phash_t: int
 ) -> dict[str, float]:
-    def same(d):
-        return predicted(d, radius, SIGNATURE_SAME_PHOTO)
+    def same(d: Pairs) -> np.ndarray:
+        return predicted(d, radius, SAME)
 
-    def edited(d):
-        return predicted(d, radius, SIGNATURE_EDITED_COPY)
+    def edited(d: Pairs) -> np.ndarray:
+        return predicted(d, radius, DUPLICATE)
 
     print(
-        f"\ncandidate code radius {radius}; signature <= {SIGNATURE_SAME_PHOTO} same photo, "
-        f"<= {SIGNATURE_EDITED_COPY} edited copy; pHash threshold {phash_t} (its best at 0.99)"
+        f"\ncandidate code radius {radius}, verified as the engine does"
+        f" (groups.classify_pairs); pHash threshold {phash_t} (its best at 0.99)"
     )
     print(f"{'pairs':14s} {'n':>5s} {'twinlens dup':>13s} {'same photo':>11s} {'pHash':>7s}")
     for kind in [*KINDS, "same_object", "unrelated"]:
@@ -201,7 +211,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--write", action="store_true", help="store radii and precision")
     args = parser.parse_args()
-    path = args.model or default_model_path()
+    path = args.model or shipped_model_path()
     radii, measured = calibrate(path)
     if args.write:
         write_metadata(path, replace(read_meta(path), tier_radii=radii, tier_precision=measured))

@@ -33,10 +33,15 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from twinlens.engine.model.preprocess import PreprocessConfig, to_batch
-
-from .backbone import BACKBONE_ID
-from .calibrate_tiers import EDITS, originals
-from .features import CACHE_DIR, PHOTO_DIR, load_photo
+from twinlens.training.calibration.edits import EDITS, SAME_PHOTO_EDITS, originals
+from twinlens.training.calibration.radii import (
+    DUP_PRECISION,
+    SIMILAR_MAX_UNRELATED,
+    SIMILAR_PRECISION,
+    last_passing,
+)
+from twinlens.training.data.features import CACHE_DIR, PHOTO_DIR, load_photo
+from twinlens.training.model.backbone import BACKBONE_ID
 
 EDIT_CACHE = CACHE_DIR / f"{BACKBONE_ID}_photo_edits.npz"
 
@@ -127,7 +132,7 @@ def compute_edit_set() -> EditSet:
             )
     import torch
 
-    from .backbone import load_backbone
+    from twinlens.training.model.backbone import load_backbone
 
     torch.set_num_threads(2)
     model = load_backbone()
@@ -240,19 +245,12 @@ def similar_precision(pairs: PairSet, r: int) -> float:
 
 
 def choose_radii(pairs: PairSet, bits: int) -> dict[str, int]:
-    """calibrate_tiers' rules, applied to every edit kind measured here (rotations included)."""
-    from .calibrate_tiers import (
-        DUP_PRECISION,
-        SAME_PHOTO_EDITS,
-        SIMILAR_MAX_UNRELATED,
-        SIMILAR_PRECISION,
-        _last_passing,
-    )
-
-    edited = _last_passing(0, bits, lambda r: duplicate_precision(pairs, r) >= DUP_PRECISION)
+    """The calibration's radius rules (calibration/radii.py), applied to every edit kind
+    measured here (rotations included)."""
+    edited = last_passing(0, bits, lambda r: duplicate_precision(pairs, r) >= DUP_PRECISION)
     same = min(max(int(pairs.positives[k].max()) for k in SAME_PHOTO_EDITS), edited)
     unrelated = pairs.unrelated
-    similar = _last_passing(
+    similar = last_passing(
         edited,
         bits,
         lambda r: (
@@ -322,13 +320,15 @@ def markdown(results: list[dict], kinds: list[str]) -> str:
 
 
 def main() -> None:
-    """Score saved runs (TBH-VAE variants), the first ITQ head and pHash; print the tables."""
+    """Score saved runs (TBH-VAE variants), ITQ and pHash on the same photos; print tables."""
     import argparse
     import json
     from pathlib import Path
 
-    from .export_first_model import fit_head
-    from .train import load
+    from twinlens.training.data.features import load_or_compute
+    from twinlens.training.train import load
+
+    from .baselines import fit_scaled_itq
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -342,8 +342,8 @@ def main() -> None:
     args = parser.parse_args()
     edits = compute_edit_set()
     heads = {run.name: load(run).encode for run in args.run}
-    # The first model's head exactly as shipped (ITQ-64 on CIFAR-10 train + the photos).
-    heads["ITQ-v1"] = fit_head().encode
+    # The linear baseline, fitted as in evaluation 1 (CIFAR-10 train features, 64 bits).
+    heads["ITQ"] = fit_scaled_itq(load_or_compute("cifar10_train").astype(np.float32), 64).encode
     results = []
     for rule in ("single", "rotations"):
         for name, encode in heads.items():

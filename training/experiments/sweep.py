@@ -6,7 +6,8 @@ comparing settings is only fair when they share data, neighbours and the split. 
 argument is one setting as JSON overrides of ``run_cifar.TBH_VAE``; the script prints
 validation mAP@1000 per setting (also written as JSON with ``--out``).
 
-    python -m twinlens.training.sweep '{}' '{"contrastive_weight": 1, "positives": "neighbours"}'
+    python -m twinlens.training.experiments.sweep '{}' \
+        '{"contrastive_weight": 1, "positives": "neighbours"}'
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from pathlib import Path
 
 import torch
 
+from twinlens.training.data.splits import cifar_protocol, validation_protocol, validation_rows
+from twinlens.training.evaluate import mean_average_precision
+from twinlens.training.train import evaluate, fit
+
 from .baselines import fit_scaled_itq
-from .data import cifar_protocol, validation_protocol, validation_rows
-from .evaluate import mean_average_precision
 from .run_cifar import TBH_VAE, partner_data
-from .train import evaluate, fit
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ published weights file, so it loads with ``strict=True`` and nothing is silently
 The weights were trained in TensorFlow, so every convolution uses TF "SAME" padding (for a
 stride-2 convolution on an even input that pads one pixel *more at the bottom/right*) and
 BatchNorm uses eps=1e-3. PyTorch's symmetric padding gives visibly worse features with these
-weights (see ``python -m twinlens.training.backbone``, which prints the check). Pads are plain
+weights (see ``python -m twinlens.training.model.backbone``, which prints the check). Pads are plain
 Python ints computed from the input size, so the ONNX graph for a static 224x224 input holds
 constant ``Pad`` nodes.
 

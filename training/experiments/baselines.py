@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import Scaler
+from twinlens.training.data.splits import Scaler
+
 from .itq import ITQ, fit_itq
 
 

@@ -1,0 +1,1 @@
+"""Training inputs: cached backbone features, their splits, augmented views, partners."""

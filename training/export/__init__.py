@@ -1,0 +1,1 @@
+"""Exporting the app's model: one ONNX file with its metadata, checked against torch."""
