@@ -340,6 +340,7 @@ class Library:
         query = Query(
             label=prepared.path,
             code=prepared.codes[SEMANTIC],
+            codes=dict(prepared.codes),
             signature=facts.signature,
             thumb=facts.thumb,
             picture=Picture(facts.width, facts.height, facts.saturation, ()),

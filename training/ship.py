@@ -1,20 +1,23 @@
 # ruff: noqa: TID253  (a torch module by nature: only training code imports it)
 """Train, export, check, calibrate and ship the app's model as ONE ONNX file.
 
-Graph (model/hashing.py): ``image`` (N,3,224,224) -> frozen EfficientNet-Lite0 -> each
-hashing head (standardisation, TBH-VAE trunk, binary head) -> ``bits`` (N,M) uint8 =
-1[logit > 0], plus the backbone ``embedding`` (N,1280). Metadata from
-``engine.model.meta.ModelMeta.to_props()``; tier radii calibrated on edited real photos by
-``calibration.verified`` (the rule the engine applies) from the exported file itself, with
-their measured precision. The code length is the trained head's, never a constant here.
+Graph (model/hashing.py): ``image`` (N,3,224,224) -> frozen EfficientNet-Lite0 (one pass)
+-> two hashing heads (standardisation, TBH-VAE trunk, binary head), each giving 1[logit > 0]
+as uint8: ``bits`` (N,M), the semantic code (similar shots, search), and ``dup_bits``, the
+duplicate code (edit-invariant, instance-level: duplicate candidates); plus the backbone
+``embedding`` (N,1280). Metadata from ``engine.model.meta.ModelMeta.to_props()``, naming each
+code's kind, output, length and candidate search; the semantic code's similar-shot radius is
+calibrated on real photos by ``calibration.similar``, the duplicate code's candidate radius by
+``calibration.code_radius``, both from the exported file itself. Code lengths are the trained
+heads', never constants here.
 
 One command, from the repository root (cached features are reused)::
 
     python -m twinlens.training.ship
 
 ``--dry-run`` builds and checks the file under ``cache/`` without touching resources/models;
-``--from-run cache/runs/cifar/tbh-vae+nc-64`` exports a model an evaluation trained instead of
-training it again (same configuration and seed).
+``--from-run DIR`` exports the semantic and duplicate runs saved in ``DIR/semantic`` and
+``DIR/duplicate`` instead of training them again (same configurations and seeds).
 """
 
 from __future__ import annotations
@@ -22,16 +25,18 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from twinlens.engine.model.meta import ModelMeta
+from twinlens.engine.model.meta import CodeSpec, ModelMeta
 from twinlens.engine.model.preprocess import PreprocessConfig
 
-from .calibration.verified import calibrate
-from .config import SHIPPED, TrainConfig
+from .calibration.code_radius import calibrate_duplicate
+from .calibration.similar import calibrate
+from .config import DUPLICATE, SHIPPED, TrainConfig
 from .data.features import CACHE_DIR, REPO_ROOT, load_or_compute
 from .data.splits import Split, cifar_labels
 from .export.onnx import check_against_torch, export_onnx, training_commit, write_metadata
@@ -39,16 +44,26 @@ from .model.backbone import EMBEDDING_DIM, load_backbone
 from .model.hashing import HashHead, HashingNetwork
 from .train import Trained, fit, load, save
 
-MODEL_VERSION = "1"
-OUTPUTS = ("bits", "embedding")
+MODEL_VERSION = "2"
+OUTPUTS = ("bits", "dup_bits", "embedding")
+DUPLICATE_NEIGHBOURS = 10
+"""Duplicate candidates per photo from the duplicate code: its nearest within the radius."""
 
 
-def model_id(config: TrainConfig) -> str:
-    return f"effnetlite0-tbhvae{config.bits}"
+@dataclass(frozen=True)
+class Heads:
+    """The two trained heads that ship together."""
+
+    semantic: Trained
+    duplicate: Trained
 
 
-def model_path(config: TrainConfig) -> Path:
-    name = f"twinlens-{model_id(config)}-v{MODEL_VERSION}.onnx"
+def model_id(heads: Heads) -> str:
+    return f"effnetlite0-tbhvae{heads.semantic.config.bits}-dup{heads.duplicate.config.bits}"
+
+
+def model_path(heads: Heads) -> Path:
+    name = f"twinlens-{model_id(heads)}-v{MODEL_VERSION}.onnx"
     return REPO_ROOT / "resources" / "models" / name
 
 
@@ -67,37 +82,79 @@ def description(config: TrainConfig) -> str:
     )
 
 
-def network(trained: Trained) -> HashingNetwork:
-    """The graph that ships: the frozen backbone and the trained head."""
-    head = HashHead(trained.model, trained.scaler.mean, trained.scaler.std)
-    return HashingNetwork(load_backbone(), {"semantic": head}).eval()
+def duplicate_description(config: TrainConfig) -> str:
+    return (
+        f"duplicate code: the same backbone features, a second TBH-VAE trunk + {config.bits}-bit "
+        f"head whose code contrastive term (weight {config.contrastive_weight:g}, temperature "
+        f"{config.contrastive_temperature:g}) pulls {config.view_count} edited copies of each "
+        "CIFAR-10 train image onto it (data.views; issue 16)"
+    )
 
 
-def train_shipped(out: Path) -> Trained:
-    """Train the shipped configuration on all 50,000 CIFAR-10 train features."""
+def network(heads: Heads) -> HashingNetwork:
+    """The graph that ships: the frozen backbone and both trained heads (one backbone pass)."""
+    semantic, duplicate = heads.semantic, heads.duplicate
+    return HashingNetwork(
+        load_backbone(),
+        {
+            "semantic": HashHead(semantic.model, semantic.scaler.mean, semantic.scaler.std),
+            "duplicate": HashHead(duplicate.model, duplicate.scaler.mean, duplicate.scaler.std),
+        },
+    ).eval()
+
+
+def train_shipped(out: Path) -> Heads:
+    """Train both shipped configurations on the 50,000 CIFAR-10 train features (the
+    duplicate code with the features of its edited copies too)."""
     features = load_or_compute("cifar10_train").astype(np.float32)
-    trained = fit(SHIPPED, Split(features, cifar_labels()[0]))
-    save(trained, out)
-    return trained
+    train = Split(features, cifar_labels()[0])
+    semantic = fit(SHIPPED, train)
+    save(semantic, out / "semantic")
+    views = np.stack(
+        [
+            load_or_compute(f"cifar10_train_edit{v}").astype(np.float32)
+            for v in range(DUPLICATE.view_count)
+        ]
+    )
+    duplicate = fit(DUPLICATE, train, views=views)
+    save(duplicate, out / "duplicate")
+    return Heads(semantic, duplicate)
 
 
-def make_meta(config: TrainConfig, radii: dict[str, int], precision: dict[str, float]) -> ModelMeta:
+def make_meta(
+    heads: Heads,
+    radii: dict[str, int],
+    precision: dict[str, float],
+    duplicate_radius: int,
+) -> ModelMeta:
+    semantic, duplicate = heads.semantic.config, heads.duplicate.config
+    codes = (
+        CodeSpec("semantic", "bits", semantic.bits),
+        CodeSpec(
+            "duplicate",
+            "dup_bits",
+            duplicate.bits,
+            candidate_radius=duplicate_radius,
+            candidate_neighbours=DUPLICATE_NEIGHBOURS,
+        ),
+    )
     return ModelMeta(
-        model_id=model_id(config),
+        model_id=model_id(heads),
         model_version=MODEL_VERSION,
-        bits=config.bits,
+        bits=semantic.bits,
         preprocess=PreprocessConfig(),
         tier_radii=radii,
         tier_precision=precision,
         embedding_dim=EMBEDDING_DIM,
-        description=description(config),
+        description=f"{description(semantic)}; {duplicate_description(duplicate)}",
         training_commit=training_commit(),
+        codes=codes,
     )
 
 
-def export_checked(trained: Trained, path: Path) -> dict[str, float]:
-    """Export ``trained`` to ``path`` and compare onnxruntime with torch (raises if apart)."""
-    model = network(trained)
+def export_checked(heads: Heads, path: Path) -> dict[str, float]:
+    """Export both heads to ``path``; compare onnxruntime with torch for each output."""
+    model = network(heads)
     export_onnx(model, path, OUTPUTS)
     return check_against_torch(path, model, model.logits, OUTPUTS)
 
@@ -122,22 +179,27 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(2)
     started = time.perf_counter()
-    if args.from_run is not None:
-        trained = load(args.from_run)  # the very model the evaluations scored
-        if trained.config.method != "tbh_vae":
-            raise SystemExit(f"{args.from_run} is not a TBH-VAE run")
+    if args.from_run is not None:  # the very models the evaluations scored
+        heads = Heads(load(args.from_run / "semantic"), load(args.from_run / "duplicate"))
+        if {heads.semantic.config.method, heads.duplicate.config.method} != {"tbh_vae"}:
+            raise SystemExit(f"{args.from_run} does not hold two TBH-VAE runs")
     else:
-        trained = train_shipped(args.run_dir)
-    target = model_path(trained.config)
+        heads = train_shipped(args.run_dir)
+    target = model_path(heads)
     partial = CACHE_DIR.parent / (target.name + ".partial")
-    check = export_checked(trained, partial)
+    check = export_checked(heads, partial)
     # Calibrate the exported file itself (onnxruntime, the app's decode and preprocessing);
     # radius 0 everywhere until measured, so an interrupted run never ships a guess.
     untested = {"same_photo": 0, "edited_copy": 0, "similar_shot": 0}
-    write_metadata(partial, make_meta(trained.config, untested, {}))
+    write_metadata(partial, make_meta(heads, untested, {}, 0))
     radii, precision = calibrate(partial)
-    write_metadata(partial, make_meta(trained.config, radii, precision))
+    duplicate_radius, duplicate_recall = calibrate_duplicate(partial, "dup_bits")
+    write_metadata(partial, make_meta(heads, radii, precision, duplicate_radius))
     print(f"tier radii {radii}, measured precision {precision}")
+    print(
+        f"duplicate code: candidate radius {duplicate_radius}; recall by kind at it (code "
+        f"alone, calibration half): {duplicate_recall}"
+    )
     if args.dry_run:
         print(f"dry run: checked file left at {partial}")
     else:

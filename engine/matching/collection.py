@@ -14,6 +14,7 @@ import numpy as np
 
 from twinlens.engine.model.codes import from_blobs, words_for
 
+from .candidates import signature_codes
 from .content import Candidate
 from .hamming import CodeIndex
 
@@ -28,6 +29,7 @@ class Collection:
     bits: dict[str, int]
     _row_of: dict[str, int] = field(default_factory=dict, repr=False)
     _indexes: dict[str, CodeIndex] = field(default_factory=dict, repr=False)
+    _signatures: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._row_of = {c.hash: i for i, c in enumerate(self.candidates)}
@@ -37,6 +39,13 @@ class Collection:
         if kind not in self._indexes:
             self._indexes[kind] = CodeIndex(self.codes[kind])
         return self._indexes[kind]
+
+    def signatures(self) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 8, 1) packed signature bits in each dihedral variant, and which rows have
+        one (candidates.signature_codes), built on first use and kept."""
+        if self._signatures is None:
+            self._signatures = signature_codes([c.signature for c in self.candidates])
+        return self._signatures
 
     def __len__(self) -> int:
         return len(self.candidates)

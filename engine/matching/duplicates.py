@@ -34,6 +34,7 @@ from .verify import (
     SIGNATURE_CANDIDATE_RADIUS,
     GreyLoader,
     Picture,
+    Recent,
     ThumbSource,
     Verdict,
     can_align,
@@ -104,22 +105,66 @@ def find_duplicates(
             packed, has, pairs.left[unknown], pairs.right[unknown]
         )
     pictures = [c.picture for c in candidates]
-    verdicts = _ladder(candidates, pictures, pairs, distance, variant, evidence, report)
-    tiers = [v.tier for v in verdicts]
-    changes = [v.change for v in verdicts]
-    verified = np.flatnonzero([bool(t) for t in tiers])
-    code_distance = row_distances(
-        codes["semantic"], pairs.left[verified], pairs.right[verified]
-    ).tolist()
+    code_distance = row_distances(codes["semantic"], pairs.left, pairs.right)
+    verdicts, extra = _ladder(
+        candidates, pictures, pairs, distance, variant, code_distance, evidence, report
+    )
     links = [
-        Link(int(pairs.left[k]), int(pairs.right[k]), d, tiers[k], changes[k])
-        for k, d in zip(verified.tolist(), code_distance, strict=True)
+        Link(int(pairs.left[k]), int(pairs.right[k]), int(code_distance[k]), v.tier, v.change)
+        for k, v in enumerate(verdicts)
+        if v is not None and v.tier
     ]
+    links += _links(extra, codes["semantic"])
     groups, keepers = groups_from_links(candidates, links)
+    described = _links(
+        _keeper_links(candidates, pictures, groups, keepers, evidence),
+        codes["semantic"],
+    )
+    if described:  # members named from their own link to the keeper
+        groups, keepers = groups_from_links(candidates, links + described)
     grouped = {m.path for g in groups for m in g.members}
     exact = [g for g in exact_groups(candidates) if g.keeper not in grouped]
     report.groups = len(exact) + len(groups)
     return exact + groups, keepers
+
+
+def _keeper_links(
+    candidates: Sequence[Candidate],
+    pictures: list[Picture],
+    groups: list[DuplicateGroup],
+    keepers: list[int],
+    evidence: Evidence,
+) -> list[tuple[int, int, Verdict]]:
+    """Compare each member that joined its group through other copies with the keeper
+    itself (one check per such member), so its edit can be named against the keeper."""
+    row_of = {p: i for i, c in enumerate(candidates) for p in c.paths}
+    wanted: list[tuple[int, int]] = []
+    for group, keeper in zip(groups, keepers, strict=True):
+        for member in group.members[1:]:
+            row = row_of[member.path]
+            if not member.edit and row != keeper:
+                wanted.append((min(keeper, row), max(keeper, row)))
+    wanted = [(i, j) for i, j in wanted if can_align(pictures[i]) and can_align(pictures[j])]
+    found = geometric_verdicts(
+        pictures,
+        wanted,
+        lambda picture, side: evidence.load_grey(picture, side),
+        lambda i, j: evidence.cached(candidates[i].hash, candidates[j].hash),
+        lambda i, j, v: evidence.remember(candidates[i].hash, candidates[j].hash, v),
+    )
+    return [(i, j, v) for (i, j), v in zip(wanted, found, strict=True) if v is not None and v.tier]
+
+
+def _links(verified: list[tuple[int, int, Verdict]], semantic: np.ndarray) -> list[Link]:
+    """Links for verified pairs found beyond the candidate list, with their code distance."""
+    if not verified:
+        return []
+    left = np.array([i for i, _, _ in verified])
+    right = np.array([j for _, j, _ in verified])
+    distance = row_distances(semantic, left, right).tolist()
+    return [
+        Link(i, j, d, v.tier, v.change) for (i, j, v), d in zip(verified, distance, strict=True)
+    ]
 
 
 def _ladder(
@@ -128,10 +173,14 @@ def _ladder(
     pairs: CandidatePairs,
     distance: np.ndarray,
     variant: np.ndarray,
+    priority: np.ndarray,
     evidence: Evidence,
     report: Report,
-) -> list[Verdict]:
-    """Each pair's verdict: from the cache, else thumbnails, then 256 px, then geometry."""
+) -> tuple[list[Verdict | None], list[tuple[int, int, Verdict]]]:
+    """Each pair's verdict: from the cache, else thumbnails, then 256 px, then geometry;
+    None for a pair left unchecked because other verified pairs already join its photos.
+    Also the verified pairs the geometric step found beyond the candidates (a photo and the
+    fullest picture of a group)."""
     left, right = pairs.left.tolist(), pairs.right.tolist()
     out: list[Verdict | None] = [
         evidence.cached(candidates[i].hash, candidates[j].hash)
@@ -146,40 +195,117 @@ def _ladder(
         variant[todo],
         evidence.thumbs_of,
     )
-    greys: dict[tuple[int, int], np.ndarray | None] = {}
+    by_picture = {id(p): p for p in pictures}
+    greys: Recent[tuple[int, int], np.ndarray | None] = Recent(
+        lambda key: evidence.load_grey(by_picture[key[0]], key[1])
+    )
 
     def grey(picture: Picture, side: int) -> np.ndarray | None:
-        key = (id(picture), side)
-        if key not in greys:
-            greys[key] = evidence.load_grey(picture, side)
-        return greys[key]
+        return greys((id(picture), side))
 
+    groups = _Components(len(candidates))
     geometry: list[int] = []
     for k, tier, change in zip(todo.tolist(), thumb.tiers, thumb.changes, strict=True):
         i, j = left[k], right[k]
-        verdict = NOT_A_DUPLICATE
+        verdict, final = NOT_A_DUPLICATE, True
         if tier:
-            verdict = confirmed(pictures[i], pictures[j], Verdict(tier, change), grey)
+            verdict, final = confirmed(pictures[i], pictures[j], Verdict(tier, change), grey)
             report.global_verified += bool(verdict.tier)
         alignable = can_align(pictures[i]) and can_align(pictures[j])
         if not verdict.tier and pairs.source[k] & (CODE | TRIMMED) and alignable:
             geometry.append(k)
             continue
-        if tier:  # a decode was needed to say no (or yes): never again
+        if tier and final:  # a decode was needed to say no (or yes): never again
             evidence.remember(candidates[i].hash, candidates[j].hash, verdict)
         out[k] = verdict
-    report.geometric_checked = len(geometry)
+    for k, known in enumerate(out):
+        if known is not None and known.tier:
+            groups.join(left[k], right[k])
+    # Geometry is the costly step: most promising pairs first (nearest codes), and a pair
+    # whose photos another chain of verified pairs already joined is not checked at all.
+    # A code neighbour is also compared with the fullest picture of the other's group (most
+    # pixels: the original, usually), since a crop is checked best against the whole photo.
+    queue = _with_representatives(candidates, pictures, left, right, geometry, priority, groups)
+
+    def cached(i: int, j: int) -> Verdict | None:  # a verdict of an earlier run
+        verdict = evidence.cached(candidates[i].hash, candidates[j].hash)
+        if verdict is not None and verdict.tier:
+            groups.join(i, j)
+        return verdict
+
+    def remember(i: int, j: int, verdict: Verdict) -> None:  # a newly computed verdict
+        evidence.remember(candidates[i].hash, candidates[j].hash, verdict)
+        report.geometric_checked += 1
+        report.geometric_verified += bool(verdict.tier)
+        if verdict.tier:
+            groups.join(i, j)
+
     second = geometric_verdicts(
         pictures,
-        [(left[k], right[k]) for k in geometry],
+        queue,
         grey,
-        lambda i, j: None,
-        lambda i, j, v: evidence.remember(candidates[i].hash, candidates[j].hash, v),
+        cached,
+        remember,
+        lambda i, j: groups.find(i) == groups.find(j),
     )
-    for k, verdict in zip(geometry, second, strict=True):
-        out[k] = verdict
-    report.geometric_verified = sum(1 for v in second if v.tier)
-    return [v if v is not None else NOT_A_DUPLICATE for v in out]
+    position = {(left[k], right[k]): k for k in geometry}
+    extra: list[tuple[int, int, Verdict]] = []
+    for (i, j), geometric in zip(queue, second, strict=True):
+        if (i, j) in position:
+            out[position[i, j]] = geometric
+        elif geometric is not None and geometric.tier:
+            extra.append((i, j, geometric))
+    return out, extra
+
+
+def _with_representatives(
+    candidates: Sequence[Candidate],
+    pictures: list[Picture],
+    left: list[int],
+    right: list[int],
+    geometry: list[int],
+    priority: np.ndarray,
+    groups: _Components,
+) -> list[tuple[int, int]]:
+    """The geometric queue: each open pair, preceded by its photos compared with the fullest
+    picture of the other's group, nearest codes first."""
+    fullest: dict[int, int] = {}
+    members = {row for k in geometry for row in (left[k], right[k])}
+    for row in members:
+        root = groups.find(row)
+        best = fullest.get(root)
+        if best is None or candidates[row].pixels > candidates[best].pixels:
+            fullest[root] = row
+    ranked: list[tuple[int, int, int, int]] = []
+    for k in geometry:
+        i, j = left[k], right[k]
+        for a, b in ((i, fullest[groups.find(j)]), (fullest[groups.find(i)], j)):
+            if a != b and (a, b) != (i, j) and can_align(pictures[a]) and can_align(pictures[b]):
+                ranked.append((int(priority[k]), 0, min(a, b), max(a, b)))
+        ranked.append((int(priority[k]), 1, i, j))
+    queue, seen = [], set()
+    for _, _, a, b in sorted(ranked):
+        if (a, b) not in seen:
+            seen.add((a, b))
+            queue.append((a, b))
+    return queue
+
+
+class _Components:
+    """Union-find over content rows: which photos verified pairs already join."""
+
+    def __init__(self, size: int) -> None:
+        self.parent = list(range(size))
+
+    def find(self, row: int) -> int:
+        parent = self.parent
+        while parent[row] != row:
+            parent[row] = parent[parent[row]]
+            row = parent[row]
+        return row
+
+    def join(self, a: int, b: int) -> None:
+        self.parent[self.find(a)] = self.find(b)
 
 
 def similar_groups(

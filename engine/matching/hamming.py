@@ -13,6 +13,8 @@ compared. Each chunk indexes a direct-address table, so a probe is one array loo
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import combinations
 from math import comb
@@ -158,13 +160,13 @@ def cross_pairs(queries: np.ndarray, database: np.ndarray, bits: int, radius: in
         rows = np.arange(len(queries), dtype=np.int32)
         for mask in _flip_masks(width, sub_radius):
             sizes, slots = buckets.lookup(keys ^ mask)
-            left, right = _expand(sizes, slots, buckets)
-            left = rows[left]
-            dist = _cross_distances(queries, database, left, right)
-            close = dist <= radius
-            found.append(
-                Pairs(left[close].astype(np.int64), right[close].astype(np.int64), dist[close])
-            )
+            for left, right in _expand(sizes, slots, buckets):
+                left = rows[left]
+                dist = _cross_distances(queries, database, left, right)
+                close = dist <= radius
+                found.append(
+                    Pairs(left[close].astype(np.int64), right[close].astype(np.int64), dist[close])
+                )
     return _unique_pairs(found)
 
 
@@ -268,34 +270,48 @@ def _pairs_for_chunk(
         else:
             probing = rows
         sizes, slots = buckets.lookup(keys[probing] ^ mask)
-        left, right = _expand(sizes, slots, buckets)
-        left = probing[left]
-        left, right = np.minimum(left, right), np.maximum(left, right)
-        keep = left < right
-        left, right = left[keep], right[keep]
-        dist = row_distances(codes, left, right)
-        close = dist <= radius
-        found.append(
-            Pairs(left[close].astype(np.int64), right[close].astype(np.int64), dist[close])
-        )
+        for block_left, block_right in _expand(sizes, slots, buckets):
+            left = probing[block_left]
+            left, right = np.minimum(left, block_right), np.maximum(left, block_right)
+            keep = left < right
+            left, right = left[keep], right[keep]
+            dist = row_distances(codes, left, right)
+            close = dist <= radius
+            found.append(
+                Pairs(left[close].astype(np.int64), right[close].astype(np.int64), dist[close])
+            )
     return found
+
+
+_EXPAND_BLOCK = 1 << 22
+"""Colliding (probe, row) pairs expanded at once: on skewed codes (many photos of one kind
+share a chunk) collisions far outnumber close pairs, so they are checked block by block
+(about 100 MB of scratch) instead of all at once."""
 
 
 def _expand(
     sizes: np.ndarray, slots: np.ndarray, buckets: _Buckets
-) -> tuple[np.ndarray, np.ndarray]:
-    """All (i, j) with row j in the bucket that row i probed (i indexes the probes)."""
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """All (i, j) with row j in the bucket that row i probed (i indexes the probes), in
+    blocks of about ``_EXPAND_BLOCK`` pairs."""
     queries = np.flatnonzero(sizes)
     sizes = sizes[queries]
-    total = int(sizes.sum())
-    if total == 0:
-        return np.zeros(0, np.intp), np.zeros(0, np.int32)
-    left = np.repeat(queries, sizes)
-    # Position inside each bucket: 0..size-1, built without a Python loop.
-    ends = np.cumsum(sizes)
-    offsets = np.arange(total, dtype=np.int32) - np.repeat((ends - sizes).astype(np.int32), sizes)
-    right = buckets.order[np.repeat(buckets.starts[slots[queries]], sizes) + offsets]
-    return left, right
+    if not len(queries):
+        return
+    ends = np.cumsum(sizes, dtype=np.int64)
+    cuts = np.searchsorted(ends, np.arange(_EXPAND_BLOCK, int(ends[-1]), _EXPAND_BLOCK))
+    bounds = [0, *sorted({int(c) + 1 for c in cuts if 0 <= c < len(queries) - 1}), len(queries)]
+    for lo, hi in itertools.pairwise(bounds):
+        block, block_sizes = queries[lo:hi], sizes[lo:hi]
+        total = int(block_sizes.sum())
+        left = np.repeat(block, block_sizes)
+        # Position inside each bucket: 0..size-1, built without a Python loop.
+        block_ends = np.cumsum(block_sizes)
+        offsets = np.arange(total, dtype=np.int64) - np.repeat(
+            block_ends - block_sizes, block_sizes
+        )
+        right = buckets.order[np.repeat(buckets.starts[slots[block]], block_sizes) + offsets]
+        yield left, right
 
 
 def row_distances(codes: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:

@@ -187,7 +187,9 @@ def overlap_agreement(a: np.ndarray, b: np.ndarray, alignment: Alignment) -> Ove
     ones = cv2.warpAffine(np.full(source.shape, 255, np.uint8), matrix, (width, height))
     valid = cv2.erode(ones, np.ones((5, 5), np.uint8)) > 0
     coverage_first = float(valid.mean())
-    coverage_second = float(valid.sum() / max(1, b.shape[0] * b.shape[1]) / alignment.scale**2)
+    # A degenerate alignment (scale 0) shrinks the second picture to nothing: no coverage.
+    area_second = b.shape[0] * b.shape[1] * alignment.scale**2
+    coverage_second = float(valid.sum() / area_second) if area_second > 1e-9 else 0.0
     step = max(8, min(OVERLAP_BLOCK, min(height, width) // 20))  # finer on small pictures
     rows, cols = height // step, width // step
     crop = (slice(0, rows * step), slice(0, cols * step))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from twinlens.engine.model.encoder import DUPLICATE, SEMANTIC
 from twinlens.engine.model.meta import ModelMeta
 
 from .duplicates import CandidatePlan
 
-DUPLICATE = "duplicate"
-SEMANTIC = "semantic"
 STAND_IN_NEIGHBOURS = 5
 """Until a model has a duplicate code, each photo's 5 nearest by the semantic code..."""
 STAND_IN_RADIUS = 12

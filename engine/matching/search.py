@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from twinlens.engine.model.encoder import SEMANTIC
+from twinlens.engine.model.encoder import DUPLICATE, SEMANTIC
 from twinlens.engine.tiers import TIER_EXACT, TIER_SAME_PHOTO, TIER_SIMILAR_SHOT, rank
 
 from .candidates import signature_codes, signature_evidence
@@ -23,6 +23,7 @@ from .content import Candidate
 from .duplicates import Evidence
 from .evidence import grey_of_image
 from .verify import (
+    SIGNATURE_CANDIDATE_RADIUS,
     GreyLoader,
     Picture,
     Verdict,
@@ -36,6 +37,10 @@ NO_MATCH = ""
 """The answer's tier when nothing in the library is even a similar shot."""
 GEOMETRY_CHECKED = 8
 """The nearest results that failed the global check get the geometric one (a cropped query)."""
+DUPLICATE_NEIGHBOURS = 8
+"""Besides the semantic neighbours: the query's nearest by the duplicate code (when the model
+has one) and by its pixel signature in any mirror or quarter turn, so an edited copy is
+found however far its semantic code drifted."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ class Query:
     """The query's own place on disk, when it is a file: never a result of itself."""
     grey: np.ndarray | None = None
     """The query decoded in grey (for the geometric check), when it could be."""
+    codes: dict[str, np.ndarray] = field(default_factory=dict)
+    """Every code of the query by kind (the semantic one is ``code``)."""
 
 
 @dataclass(frozen=True)
@@ -94,20 +101,61 @@ def search(
     if not len(collection):
         return SearchAnswer(query.label, NO_MATCH, None, [])
     rows, distances = collection.index(SEMANTIC).top_k(query.code, top + 1)
+    rows, distances = _with_duplicate_candidates(collection, query, rows, distances)
     rows, distances = _with_exact_copy(collection, query, rows, distances)
     found = [
         _Found(int(row), int(dist), _paths(collection, int(row), query))
         for row, dist in zip(rows.tolist(), distances.tolist(), strict=True)
     ]
-    found = [f for f in found if f.paths][:top]
+    found = [f for f in found if f.paths][: top + 2 * DUPLICATE_NEIGHBOURS]
     tiers = _tiers(collection, query, found, radii, evidence)
     results = _collapse(collection, found, tiers, evidence)
+    # Copies of the query first (whatever their code distance), then the rest; nearest first.
+    results.sort(key=lambda r: (r.tier in (NO_MATCH, TIER_SIMILAR_SHOT), r.distance))
+    results = results[:top]
     if _own_content(collection, query):
         return SearchAnswer(query.label, TIER_EXACT, query.path, results)
     best = min(results, key=lambda r: (rank(r.tier), r.distance), default=None)
     if best is None or not best.tier:
         return SearchAnswer(query.label, NO_MATCH, None, results)
     return SearchAnswer(query.label, best.tier, best.path, results)
+
+
+def _with_duplicate_candidates(
+    collection: Collection, query: Query, rows: np.ndarray, distances: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Add the duplicate code's and the signature's nearest contents after the semantic ones
+    (their semantic distance kept, for the similar-shot tier and the ranking)."""
+    extra: list[np.ndarray] = []
+    if DUPLICATE in collection.codes and DUPLICATE in query.codes:
+        near, _ = collection.index(DUPLICATE).top_k(query.codes[DUPLICATE], DUPLICATE_NEIGHBOURS)
+        extra.append(near)
+    if query.signature is not None:
+        extra.append(_signature_neighbours(collection, query.signature))
+    if not extra:
+        return rows, distances
+    more = np.setdiff1d(np.concatenate(extra), rows)
+    if not len(more):
+        return rows, distances
+    semantic = collection.index(SEMANTIC).distances(query.code)[more].astype(distances.dtype)
+    return np.concatenate([rows, more]), np.concatenate([distances, semantic])
+
+
+def _signature_neighbours(collection: Collection, signature: bytes) -> np.ndarray:
+    """Contents whose signature lies within the candidate radius of the query's, in any of
+    its 8 dihedral variants; the nearest ``DUPLICATE_NEIGHBOURS``."""
+    packed, has = collection.signatures()
+    query, _ = signature_codes([signature])
+    rows = np.flatnonzero(has)
+    if not len(rows):
+        return rows
+    library = packed[rows, 0, 0]
+    best = np.min(
+        [np.bitwise_count(library ^ query[0, v, 0]) for v in range(query.shape[1])], axis=0
+    )
+    close = np.flatnonzero(best <= SIGNATURE_CANDIDATE_RADIUS)
+    nearest = close[np.argsort(best[close], kind="stable")[:DUPLICATE_NEIGHBOURS]]
+    return rows[nearest]
 
 
 def _with_exact_copy(
@@ -167,7 +215,7 @@ def _tiers(
     tiers = [
         TIER_EXACT
         if c.hash == query.content
-        else (confirmed(query.picture, c.picture, Verdict(t, change), load).tier if t else "")
+        else (confirmed(query.picture, c.picture, Verdict(t, change), load)[0].tier if t else "")
         for c, t, change in zip(candidates, thumb.tiers, thumb.changes, strict=True)
     ]
     tiers = _geometry(query, candidates, found, tiers, evidence)
@@ -203,7 +251,7 @@ def _geometry(
     )
     out = list(tiers)
     for row, verdict in zip(open_rows, verdicts, strict=True):
-        out[row] = verdict.tier
+        out[row] = verdict.tier if verdict is not None else ""
     return out
 
 

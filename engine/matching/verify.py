@@ -20,8 +20,10 @@ other half (``python -m twinlens.training.calibration.duplicates``, docs/calibra
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
+from typing import Generic, TypeVar
 
 import numpy as np
 from PIL import Image
@@ -130,6 +132,30 @@ class Picture:
 
 GreyLoader = Callable[[Picture, int], np.ndarray | None]
 """Decodes a picture to grey at most ``side`` px (None when none of its files can be read)."""
+
+RECENT_PICTURES = 256
+"""Decodes and local features kept per run (about 1 MB each at 1024 px): a run over a large
+library decodes a picture again rather than holding every one in memory."""
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Recent(Generic[K, V]):
+    """The most recently used ``size`` values, each made once while it stays."""
+
+    def __init__(self, make: Callable[[K], V], size: int = RECENT_PICTURES) -> None:
+        self.make, self.size = make, size
+        self.values: OrderedDict[K, V] = OrderedDict()
+
+    def __call__(self, key: K) -> V:
+        if key in self.values:
+            self.values.move_to_end(key)
+            return self.values[key]
+        value = self.values[key] = self.make(key)
+        if len(self.values) > self.size:
+            self.values.popitem(last=False)
+        return value
 
 
 def geometric_verdict(
@@ -292,16 +318,23 @@ def _turned_back(thumbs: np.ndarray, variants: np.ndarray) -> np.ndarray:
     return out
 
 
-def confirmed(a: Picture, b: Picture, verdict: Verdict, load_grey: GreyLoader) -> Verdict:
-    """The end of step 1: the thumbnail match, checked on decodes of at most 256 px."""
+def confirmed(
+    a: Picture, b: Picture, verdict: Verdict, load_grey: GreyLoader
+) -> tuple[Verdict, bool]:
+    """The end of step 1: the thumbnail match, checked on decodes of at most 256 px.
+
+    Returns the verdict and whether it is final. When a file cannot be read now (a drive
+    unplugged, a file being replaced), the thumbnail match stands but is not final: it must
+    not be cached, so the pair is checked again once the files are back."""
     first, second = load_grey(a, CONFIRM_SIDE), load_grey(b, CONFIRM_SIDE)
     if first is None or second is None:
-        return NOT_A_DUPLICATE
+        return verdict, False
     undo = UNDO_DIHEDRAL[verdict.change.variant]
     if undo is not None:
         second = np.asarray(Image.fromarray(second).transpose(undo))
     score = frame_agreement(first, second)
-    return verdict if score.blocks >= FRAME_BLOCKS and score.textured >= 4 else NOT_A_DUPLICATE
+    agrees = score.blocks >= FRAME_BLOCKS and score.textured >= 4
+    return (verdict if agrees else NOT_A_DUPLICATE), True
 
 
 def geometric_verdicts(
@@ -310,22 +343,31 @@ def geometric_verdicts(
     load_grey: GreyLoader,
     cached: Callable[[int, int], Verdict | None],
     remember: Callable[[int, int, Verdict], None],
-) -> list[Verdict]:
-    """Step 2 for the pairs step 1 left open; local features are computed once per picture
-    for the whole run, and every verdict is remembered (the library caches them)."""
-    features: dict[int, LocalFeatures | None] = {}
+    settled: Callable[[int, int], bool] = lambda i, j: False,
+) -> list[Verdict | None]:
+    """Step 2 for the pairs step 1 left open, in the given order; local features are
+    computed once per picture for the whole run, and every verdict is remembered (the
+    library caches them). A pair ``settled`` already (both photos in one group through other
+    verified pairs) is skipped: its verdict could not change any group. None marks those."""
 
-    def features_of(index: int) -> LocalFeatures | None:
-        if index not in features:
-            grey = load_grey(pictures[index], MAX_SIDE)
-            features[index] = local_features(grey) if grey is not None else None
-        return features[index]
+    def features_for(index: int) -> LocalFeatures | None:
+        grey = load_grey(pictures[index], MAX_SIDE)
+        return local_features(grey) if grey is not None else None
 
-    verdicts = []
+    features_of = Recent(features_for)
+
+    verdicts: list[Verdict | None] = []
     for i, j in pairs:
         verdict = cached(i, j)
         if verdict is None:
-            verdict = geometric_verdict(pictures[i], pictures[j], features_of(i), features_of(j))
+            if settled(i, j):
+                verdicts.append(None)
+                continue
+            first, second = features_of(i), features_of(j)
+            if first is None or second is None:  # unreadable now: decided another time
+                verdicts.append(NOT_A_DUPLICATE)
+                continue
+            verdict = geometric_verdict(pictures[i], pictures[j], first, second)
             remember(i, j, verdict)
         verdicts.append(verdict)
     return verdicts

@@ -27,6 +27,9 @@ _CPU = "CPUExecutionProvider"
 
 SEMANTIC = "semantic"
 """The kind of the code every model has: similar pictures get close codes."""
+DUPLICATE = "duplicate"
+"""The kind of an edit-invariant, instance-level code: a photo and its edits get close codes,
+other photos (other shots of one scene too) apart. Proposes duplicate candidates."""
 
 
 @dataclass

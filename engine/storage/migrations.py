@@ -122,7 +122,6 @@ def m007_verification(db: Database) -> None:
     contents.add_column("thumb", bytes)
     contents.add_column("saturation", float)
     contents.add_column("quality", int)
-    contents.add_column("trim_signature", bytes)  # of the picture inside bars or a frame
     db.table("verdicts").create(
         {
             "low": str,  # the smaller content hash of the pair
@@ -134,3 +133,12 @@ def m007_verification(db: Database) -> None:
         },
         pk=("low", "high", "verifier"),
     )
+
+
+@migrations()
+def m008_trim_signature(db: Database) -> None:
+    """The signature of the picture inside uniform bars or a frame (letterbox, border), a
+    candidate source of its own (matching/candidates.trimmed_pairs)."""
+    contents = db.table("contents")
+    if "trim_signature" not in contents.columns_dict:  # libraries written before it existed
+        contents.add_column("trim_signature", bytes)

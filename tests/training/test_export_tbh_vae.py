@@ -1,4 +1,4 @@
-"""The TBH-VAE export on a tiny stand-in backbone: one ONNX file, metadata, ORT == torch.
+"""The two-head TBH-VAE export on a tiny stand-in backbone: one ONNX file, metadata, ORT == torch.
 
 Why: the shipped file is built once from hours of work; this checks in seconds that the
 wrapper exports, carries metadata the engine parses, and that onnxruntime's codes equal
@@ -25,7 +25,7 @@ from twinlens.training.export.onnx import (  # noqa: E402
     write_metadata,
 )
 from twinlens.training.model.hashing import HashHead, HashingNetwork  # noqa: E402
-from twinlens.training.ship import OUTPUTS, make_meta  # noqa: E402
+from twinlens.training.ship import OUTPUTS, Heads, make_meta  # noqa: E402
 from twinlens.training.train import fit  # noqa: E402
 
 
@@ -47,14 +47,17 @@ def _tiny_export(tmp_path):
     with torch.no_grad():
         feats = backbone.forward_features(images).numpy()
     train = np.concatenate([feats] * 11)[:64] + np.random.default_rng(0).normal(0, 0.01, (64, 24))
-    trained = fit(
-        tiny_config().with_(epochs=1), Split(train.astype(np.float32), np.zeros(64)), log=False
-    )
-    head = HashHead(trained.model, trained.scaler.mean, trained.scaler.std)
-    model = HashingNetwork(backbone, {"semantic": head}).eval()
+    split = Split(train.astype(np.float32), np.zeros(64))
+    semantic = fit(tiny_config().with_(epochs=1), split, log=False)
+    duplicate = fit(tiny_config().with_(epochs=1, bits=24, seed=1), split, log=False)
+    heads = {
+        kind: HashHead(t.model, t.scaler.mean, t.scaler.std)
+        for kind, t in (("semantic", semantic), ("duplicate", duplicate))
+    }
+    model = HashingNetwork(backbone, heads).eval()
     path = tmp_path / "tiny.onnx"
     export_onnx(model, path, OUTPUTS)
-    return model, trained, images, path
+    return model, Heads(semantic, duplicate), images, path
 
 
 def _photos(count: int = 12):
@@ -79,8 +82,9 @@ def test_the_export_check_passes_a_faithful_file_and_refuses_a_tampered_one(tmp_
 
     model, _, _, path = _tiny_export(tmp_path)
     check = check_against_torch(path, model, model.logits, OUTPUTS, images=_photos())
-    assert check["mismatched_bits_with_abs_logit_ge_1e-5"] == 0
-    assert check["bits_compared"] == 12 * 16
+    for output, bits in (("bits", 16), ("dup_bits", 24)):  # each code output on its own
+        assert check[f"{output}_mismatched_bits_with_abs_logit_ge_1e-5"] == 0
+        assert check[f"{output}_bits_compared"] == 12 * bits
     tampered = onnx.load(str(path))
     biggest = max(tampered.graph.initializer, key=lambda t: int(np.prod(t.dims)))
     weights = numpy_helper.to_array(biggest)
@@ -96,23 +100,32 @@ def test_export_roundtrip(tmp_path):
     import onnx
     import onnxruntime as ort
 
-    model, trained, images, path = _tiny_export(tmp_path)
+    model, heads, images, path = _tiny_export(tmp_path)
     meta = make_meta(
-        trained.config,
+        heads,
         {"same_photo": 1, "edited_copy": 2, "similar_shot": 4},
         {"edited_copy": 1.0},
+        duplicate_radius=5,
     )
     write_metadata(path, meta)
     props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
-    assert ModelMeta.from_props(props).tier_radii["edited_copy"] == 2
-    assert "TBH-VAE" in ModelMeta.from_props(props).description
+    read = ModelMeta.from_props(props)
+    assert read.tier_radii["edited_copy"] == 2
+    assert "TBH-VAE" in read.description
+    assert read.code_kinds == ("semantic", "duplicate")
+    assert read.code("duplicate").output == "dup_bits"
+    assert read.code("duplicate").bits == 24
+    assert read.candidate_radius("duplicate") == 5
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    bits, emb = sess.run(["bits", "embedding"], {"image": images.numpy()})
+    bits, dup_bits, emb = sess.run(list(OUTPUTS), {"image": images.numpy()})
     with torch.no_grad():
-        t_bits, t_emb = model(images)
-    assert bits.dtype == np.uint8
+        t_bits, t_dup, t_emb = model(images)
+    assert bits.dtype == dup_bits.dtype == np.uint8
     assert bits.shape == (6, 16)
+    assert dup_bits.shape == (6, 24)
     assert np.array_equal(bits, t_bits.numpy())
+    assert np.array_equal(dup_bits, t_dup.numpy())
     assert np.allclose(emb, t_emb.numpy(), atol=1e-4)
-    # The exported codes are the trained model's deterministic codes of the same features.
-    assert np.array_equal(bits, trained.encode(t_emb.numpy()))
+    # The exported codes are each trained model's deterministic codes of the same features.
+    assert np.array_equal(bits, heads.semantic.encode(t_emb.numpy()))
+    assert np.array_equal(dup_bits, heads.duplicate.encode(t_emb.numpy()))

@@ -41,7 +41,9 @@ PHOTO_FOLDERS = ("kodak", "ukbench", "imagededup_ukbench")
 PHOTO_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
 
 DATASETS = ("photos", "cifar10_train", "cifar10_test")
-"""Filled by default; ``cifar10_train_view<V>`` (augmented view V of the train set) on request."""
+"""Filled by default; on request ``cifar10_train_view<V>`` (augmented view V of the train
+set, the semantic code's +VC) and ``cifar10_train_edit<V>`` (edited copy V, the duplicate
+code's positives)."""
 BATCH_SIZE = 128
 CHUNK_SIZE = 2560
 """Images per resumable part file (20 batches, about 1.5 minutes on 2 cores)."""
@@ -78,20 +80,33 @@ def cache_path(name: str) -> Path:
     return CACHE_DIR / f"{BACKBONE_ID}_{name}.npy"
 
 
+DUPLICATE_VIEW_SIDE = 128
+"""CIFAR images are enlarged to this side (bicubic) before an edited view is made, so text,
+JPEG blocks and tilts act at a photo-like scale rather than on 32 pixels."""
+
+
 def _cifar_loader(
-    split: str, view: int | None = None
+    split: str, view: int | None = None, edited: bool = False
 ) -> tuple[int, Callable[[int, int], list[Image.Image]]]:
-    """CIFAR images of ``split``; with ``view``, that augmented view of each (``augment.py``)."""
+    """CIFAR images of ``split``; with ``view``, that augmented view of each (``augment.py``),
+    or with ``edited`` too, that edited copy (``views.duplicate_view``)."""
     from .augment import augment, view_seed
+    from .views import duplicate_view
 
     with np.load(CIFAR_PATH) as data:
         pixels = data[f"x_{split}"]
+
+    def make(image: Image.Image, seed: int) -> Image.Image:
+        if not edited:
+            return augment(image, seed)
+        side = DUPLICATE_VIEW_SIDE
+        return duplicate_view(image.resize((side, side), Image.Resampling.BICUBIC), seed)
 
     def load(start: int, stop: int) -> list[Image.Image]:
         images = [Image.fromarray(pixels[i]) for i in range(start, stop)]
         if view is None:
             return images
-        return [augment(im, view_seed(view, start + j)) for j, im in enumerate(images)]
+        return [make(im, view_seed(view, start + j)) for j, im in enumerate(images)]
 
     return len(pixels), load
 
@@ -121,6 +136,8 @@ def _loader(name: str) -> tuple[int, Callable[[int, int], list[Image.Image]]]:
         return _cifar_loader(name.removeprefix("cifar10_"))
     if name.startswith("cifar10_train_view") and name.removeprefix("cifar10_train_view").isdigit():
         return _cifar_loader("train", int(name.removeprefix("cifar10_train_view")))
+    if name.startswith("cifar10_train_edit") and name.removeprefix("cifar10_train_edit").isdigit():
+        return _cifar_loader("train", int(name.removeprefix("cifar10_train_edit")), edited=True)
     raise KeyError(f"unknown feature set {name!r}; known: {DATASETS}")
 
 
@@ -179,13 +196,16 @@ def _feature_function() -> Callable[[np.ndarray], np.ndarray]:
     return lambda batch: session.run(["features"], {"image": batch})[0]
 
 
-def compute(name: str) -> np.ndarray:
-    """Compute the features of dataset ``name``, resuming from finished part files.
+def compute(
+    name: str, loader: tuple[int, Callable[[int, int], list[Image.Image]]] | None = None
+) -> np.ndarray:
+    """Compute the features of dataset ``name`` (or of ``loader``'s images, cached under
+    ``name``), resuming from finished part files.
 
     Returns:
         (N, 1280) float16 features, also saved at ``cache_path(name)``.
     """
-    count, load = _loader(name)
+    count, load = loader if loader is not None else _loader(name)
     features_of = _feature_function()
     config = PreprocessConfig()
     out = cache_path(name)
@@ -231,6 +251,28 @@ def load_or_compute(name: str) -> np.ndarray:
     if path.exists() and (name != "photos" or path.with_suffix(".json").exists()):
         return np.load(path)
     return compute(name)
+
+
+def file_features(name: str, paths: Sequence[Path]) -> np.ndarray:
+    """Features of photo files (decoded as the app decodes them), cached under ``name``
+    together with the list of files, so a different list is computed afresh."""
+    listing = cache_path(name).with_suffix(".json")
+    names = [str(p) for p in paths]
+    path = cache_path(name)
+    if listing.exists() and json.loads(listing.read_text()) == names:
+        if path.exists():
+            return np.load(path)
+    else:  # another list of files: nothing cached under this name is theirs
+        path.unlink(missing_ok=True)
+        for stale in path.parent.glob(f"{path.stem}.part*.npy"):
+            stale.unlink()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        listing.write_text(json.dumps(names, indent=0))
+
+    def load(start: int, stop: int) -> list[Image.Image]:
+        return [load_photo(p) for p in paths[start:stop]]
+
+    return compute(name, (len(paths), load))
 
 
 def main(argv: Sequence[str]) -> None:

@@ -146,13 +146,16 @@ class EfficientNetLite0(nn.Module):
         self._bn1 = _bn(HEAD_CHANNELS)
         self._fc = nn.Linear(HEAD_CHANNELS, num_classes)
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, 3, H, W) normalised images -> (N, 1280) globally average-pooled embedding."""
+    def feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 3, H, W) normalised images -> (N, 1280, H/32, W/32) last feature map (>= 0)."""
         x = F.relu6(self._bn0(self._conv_stem(x)))
         for block in self._blocks:
             x = block(x)
-        x = F.relu6(self._bn1(self._conv_head(x)))
-        return x.mean(dim=(2, 3))
+        return F.relu6(self._bn1(self._conv_head(x)))
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 3, H, W) normalised images -> (N, 1280) globally average-pooled embedding."""
+        return self.feature_map(x).mean(dim=(2, 3))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """ImageNet logits (N, 1000); used only for the sanity check."""
