@@ -201,20 +201,32 @@ def _run(
         reasons.update(r for s, r in zip(status, reason, strict=True) if s != "indexed" and r)
         progress.done += table.num_rows
         yield progress
-        if sum(t.num_rows for t in pending) >= options.shard_rows:
-            _flush(writer, pending, summary)
+        _flush(writer, pending, summary, options.shard_rows)
         if cancel.cancelled:
             summary.cancelled = True
             break
-    _flush(writer, pending, summary)
+    _flush(writer, pending, summary, options.shard_rows, final=True)
     summary.errors = dict(sorted(reasons.items()))
 
 
-def _flush(writer: ShardWriter, pending: list[Any], summary: ClusterScanSummary) -> None:
+def _flush(
+    writer: ShardWriter,
+    pending: list[Any],
+    summary: ClusterScanSummary,
+    rows: int,
+    final: bool = False,
+) -> None:
+    """Write each whole shard of ``rows`` records ``pending`` holds (``final``: the rest too)."""
     import pyarrow as pa
 
-    if pending:
-        shard = writer.write(pa.concat_tables(pending))
+    if not pending:
+        return
+    table = pa.concat_tables(pending)
+    pending.clear()
+    while table.num_rows >= rows or (final and table.num_rows):
+        shard = writer.write(table.slice(0, rows))
+        table = table.slice(rows)
         if shard is not None:
             summary.shards.append(str(shard))
-        pending.clear()
+    if table.num_rows:
+        pending.append(table)
