@@ -1,0 +1,549 @@
+"""A 1,000,000-photo library on one machine: info, dupes, similar, the app, watch, memory.
+
+Builds (once, cached in cache/bench-million) a library of ``--photos`` file records written
+through the storage layer (``Store.record_indexed``, as a scan writes them), with codes
+clustered the way real photo codes are: every record starts from the shipped model's real
+code and pixel signature of a CIFAR-10 image or of a real photo (../shared/data), with noise
+on both (distinct photos that look alike to the model), plus planted duplicate groups (the
+same photo's code within a few bits and its signature within a hair, and byte copies).
+
+Then measures each figure in a fresh process (peak RSS is that process's own), beside the
+peer of the same run where one exists:
+- ``twinlens info`` (the CLI, whole process) and ``Library`` open + ``info()`` in-process;
+- ``twinlens dupes --json`` (all groups, the CLI, whole process) and in-process, beside faiss
+  ``IndexBinaryMultiHash`` range search at the same radius over the same codes;
+- one ``similar`` query with a 12 MP JPEG (``Library.search_file``: top-10 and the
+  "already in your library?" verdict), cold and warm, beside faiss ``IndexBinaryFlat``;
+- the app's startup to a usable window and scrolling: benchmarks/bench_desktop.py driven at
+  ``--photos`` photos;
+- ``watch``'s reconcile of an unchanged tree of ``--watch-files`` real files, extrapolated
+  linearly to ``--photos``;
+- the library file's size per photo.
+
+    python benchmarks/bench_million.py [--photos 1000000] [--watch-files 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("TWINLENS_SHARED", REPO.parent / "shared"))
+CACHE = REPO / "cache" / "bench-million"
+QUERY = REPO / "cache" / "bench-12mp" / "photo_0000.jpg"
+CIFAR_BASES = 10_000
+CHUNK = 50_000
+NOISE = 0.2
+SIGNATURE_NOISE = 80.0
+"""Standard deviation added to each signature coefficient of a distinct photo: two photos of
+one base image then lie 10 bits apart or more in 95 % of pairs, as other shots of the same
+object do in docs/calibration.md (5th percentile 10)."""
+"""Probability that each code bit of a distinct photo differs from its base image's."""
+GROUPS = 20_000
+"""Planted duplicate groups (2 to 4 files each; a third of the copies byte-identical)."""
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# -- the codes: real ones from the shipped model, then noise ------------------------------
+
+
+def base_codes() -> tuple[np.ndarray, np.ndarray]:
+    """Real (code, signature) pairs of the shipped model: CIFAR-10 test images and photos."""
+    path = CACHE / "bases.npz"
+    if path.exists():
+        saved = np.load(path)
+        return saved["codes"], saved["signatures"]
+    from PIL import Image
+
+    from twinlens.engine.config import EngineConfig
+    from twinlens.engine.indexing.pipeline import Pipeline
+    from twinlens.engine.model.encoder import SEMANTIC, Encoder
+
+    pipeline = Pipeline(Encoder(), EngineConfig())
+    cifar = np.load(SHARED / "data" / "cifar10.npz")["x_test"][:CIFAR_BASES]
+    images = [Image.fromarray(x) for x in cifar]
+    photos = sorted((SHARED / "data" / "photos").glob("*/*.png")) + sorted(
+        (SHARED / "data" / "photos").glob("*/*.jpg")
+    )
+    rng = np.random.default_rng(1)
+    for photo in photos:
+        try:
+            with Image.open(photo) as image:
+                rgb = image.convert("RGB")
+        except OSError:  # the shared data holds deliberately corrupt files
+            continue
+        images.append(rgb)
+        w, h = rgb.size
+        for _ in range(3):  # other framings of the same real scene
+            dx, dy = int(rng.integers(0, w // 5)), int(rng.integers(0, h // 5))
+            images.append(rgb.crop((dx, dy, dx + w * 4 // 5, dy + h * 4 // 5)))
+    codes, signatures = [], []
+    for start in range(0, len(images), 64):
+        batch = [pipeline.prepare_image(im, "base") for im in images[start : start + 64]]
+        pipeline.encode(batch)
+        codes += [int(p.codes[SEMANTIC][0]) for p in batch]
+        signatures += [p.facts.signature for p in batch if p.facts is not None]
+    result = np.array(codes, dtype=np.uint64), np.frombuffer(b"".join(signatures), "<f2")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.savez(path, codes=result[0], signatures=result[1].reshape(len(codes), 64))
+    return result[0], result[1].reshape(len(codes), 64)
+
+
+def flip(codes: np.ndarray, probability: float, rng: np.random.Generator) -> np.ndarray:
+    bits = rng.random((len(codes), 64)) < probability
+    mask = np.packbits(bits, axis=1, bitorder="big").view(">u8").astype(np.uint64).ravel()
+    return codes ^ mask
+
+
+def flip_exactly(codes: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each code with exactly ``counts[i]`` bits flipped (a planted copy's distance)."""
+    out = codes.copy()
+    for i, k in enumerate(counts.tolist()):
+        for bit in rng.choice(64, size=k, replace=False).tolist():
+            out[i] ^= np.uint64(1) << np.uint64(63 - bit)
+    return out
+
+
+# -- the library ------------------------------------------------------------------------
+
+
+def build(library_path: Path, photos: int, query: tuple[int, bytes]) -> dict[str, Any]:
+    """Write ``photos`` file records (and their contents and codes) through the Store."""
+    from twinlens.engine.model.codes import to_blob
+    from twinlens.engine.model.encoder import Encoder
+    from twinlens.engine.storage.store import ContentFacts, Store
+
+    model = Encoder().meta.key
+    codes, signatures = base_codes()
+    rng = np.random.default_rng(7)
+    root = CACHE / "photos"
+    store = Store(library_path)
+    store.add_roots([root])
+    start = time.perf_counter()
+    planted = planted_records(codes, signatures, query, rng)
+    distinct = photos - len(planted)
+    written = 0
+    for first in range(0, photos, CHUNK):
+        last = min(photos, first + CHUNK)
+        records: list[tuple[int, bytes, str]] = []  # (code, signature blob, content hash)
+        lo, hi = first, min(last, distinct)
+        if hi > lo:
+            bases = rng.integers(len(codes), size=hi - lo)
+            noisy = flip(codes[bases], NOISE, rng)
+            sigs = (signatures[bases] + rng.normal(0, SIGNATURE_NOISE, (hi - lo, 64))).astype("<f2")
+            records += [
+                (int(c), sigs[k].tobytes(), f"{lo + k:032x}") for k, c in enumerate(noisy.tolist())
+            ]
+        if last > distinct:
+            records += planted[max(first, distinct) - distinct : last - distinct]
+        seen: set[str] = set()
+        facts, stored, files = [], [], []
+        for k, (code, sig, content) in enumerate(records, first):
+            files.append((_path(root, k), 2_000_000 + k, 1_600_000_000_000_000_000 + k, content))
+            if content in seen:  # a byte copy: one more file, no new content
+                continue
+            seen.add(content)
+            facts.append(ContentFacts(content, 4000, 3000, "JPEG", "Bench", _taken(k), sig))
+            stored.append((content, model, "semantic", to_blob(np.array([code], np.uint64))))
+        store.record_indexed(files, facts, stored)
+        written = last
+        print(f"  built {written:,} records", end="\r", file=sys.stderr)
+    built = time.perf_counter() - start
+    store.close()
+    return {"records": written, "planted_files": len(planted), "build_s": built}
+
+
+def planted_records(
+    codes: np.ndarray, signatures: np.ndarray, query: tuple[int, bytes], rng: np.random.Generator
+) -> list[tuple[int, bytes, str]]:
+    """Duplicate groups: an original, then 1-3 copies within 0-3 bits and a hair of signature
+    (a third of the groups of four hold a byte copy: the same content twice); then the similar
+    query's photo three times, within 1-2 bits."""
+    records: list[tuple[int, bytes, str]] = []
+    bases = rng.integers(len(codes), size=GROUPS)
+    originals = flip(codes[bases], NOISE, rng)
+    sigs = signatures[bases] + rng.normal(0, SIGNATURE_NOISE, (GROUPS, 64))
+    for g in range(GROUPS):
+        content = f"{'e' * 16}{g:016x}"
+        records.append((int(originals[g]), sigs[g].astype("<f2").tobytes(), content))
+        extra = int(rng.integers(1, 4))
+        near = flip_exactly(np.full(extra, originals[g], np.uint64), rng.integers(0, 4, extra), rng)
+        for j in range(extra):
+            if j == 0 and extra == 3:
+                records.append(records[-1])  # a byte copy
+                continue
+            close = (sigs[g] + rng.normal(0, 0.5, 64)).astype("<f2").tobytes()
+            records.append((int(near[j]), close, f"{'d' * 14}{g:016x}{j:02x}"))
+    code, blob = query
+    sig = np.frombuffer(blob, "<f2").astype(np.float32)
+    near = flip_exactly(np.full(3, code, np.uint64), np.array([1, 2, 2]), rng)
+    for j in range(3):
+        close = (sig + rng.normal(0, 0.5, 64)).astype("<f2").tobytes()
+        records.append((int(near[j]), close, f"{'f' * 30}{j:02x}"))
+    return records
+
+
+def _path(root: Path, i: int, suffix: str = "") -> str:
+    return str(root / f"{2000 + i % 25}" / f"{i // 1000:04d}" / f"IMG_{i:08d}{suffix}.jpg")
+
+
+def _taken(i: int) -> str:
+    return f"{2000 + i % 25}:{1 + i % 12:02d}:{1 + i % 28:02d} 12:00:00"
+
+
+def query_code() -> tuple[int, bytes]:
+    """The shipped model's code and signature of the similar query (a 12 MP JPEG)."""
+    from twinlens.engine.config import EngineConfig
+    from twinlens.engine.indexing.pipeline import Pipeline
+    from twinlens.engine.model.encoder import SEMANTIC, Encoder
+
+    pipeline = Pipeline(Encoder(), EngineConfig())
+    prepared = pipeline.prepare_path(QUERY)
+    pipeline.encode([prepared])
+    assert prepared.facts is not None
+    assert prepared.facts.signature is not None
+    return int(prepared.codes[SEMANTIC][0]), prepared.facts.signature
+
+
+# -- the measurements, each in its own process ------------------------------------------
+
+
+def child(mode: str, library_path: Path, extra: str) -> dict[str, Any]:
+    from twinlens.engine import Library
+
+    if mode == "info":
+        start = time.perf_counter()
+        with Library(library_path, create=False) as library:
+            opened = time.perf_counter()
+            info = library.info()
+        return {
+            "open_s": opened - start,
+            "info_s": time.perf_counter() - opened,
+            "photos": info.photos,
+            "indexed": info.indexed,
+        }
+    if mode == "dupes":
+        with Library(library_path, create=False) as library:
+            library.model  # noqa: B018 - the model loads first, as in every command
+            start = time.perf_counter()
+            collection = library.collection()
+            read = time.perf_counter()
+            groups = library.duplicate_groups()
+            end = time.perf_counter()
+        tiers: dict[str, int] = {}
+        for g in groups:
+            tiers[g.tier] = tiers.get(g.tier, 0) + 1
+        return {
+            "collection_s": read - start,
+            "grouping_s": end - read,
+            "total_s": end - start,
+            "contents": len(collection),
+            "groups": len(groups),
+            "tiers": tiers,
+            "files_in_groups": sum(len(g.members) for g in groups),
+        }
+    if mode == "faiss-dupes":
+        return faiss_dupes(library_path)
+    if mode == "similar":
+        with Library(library_path, create=False) as library:
+            library.model  # noqa: B018
+            start = time.perf_counter()
+            answer = library.search_file(QUERY, top=10)
+            cold = time.perf_counter() - start
+            warm = []
+            for _ in range(20):
+                t = time.perf_counter()
+                answer = library.search_file(QUERY, top=10)
+                warm.append(time.perf_counter() - t)
+            prep = []
+            for _ in range(20):
+                t = time.perf_counter()
+                prepared = library.pipeline.prepare_path(QUERY)
+                library.pipeline.encode([prepared])
+                prep.append(time.perf_counter() - t)
+        return {
+            "cold_s": cold,
+            "warm_median_s": statistics.median(warm),
+            "query_prepare_median_s": statistics.median(prep),
+            "verdict": answer.in_library,
+            "closest": answer.closest,
+            "results": len(answer.results),
+            "top_distances": [r.distance for r in answer.results],
+        }
+    if mode == "faiss-similar":
+        return faiss_similar(library_path)
+    if mode == "watch":
+        return watch(Path(extra))
+    raise SystemExit(f"unknown mode {mode}")
+
+
+def stored_codes(library_path: Path) -> np.ndarray:
+    """Every content's code, read through the Store (what any peer would index)."""
+    from twinlens.engine.model.encoder import Encoder
+    from twinlens.engine.storage.store import Store
+
+    store = Store(library_path, create=False)
+    rows = store.indexed_codes(Encoder().meta.key, "semantic")
+    unique = {h: c for _, h, _, c in rows}
+    store.close()
+    return np.frombuffer(b"".join(unique.values()), ">u8").astype(np.uint64)
+
+
+def as_faiss(codes: np.ndarray) -> np.ndarray:
+    return codes.astype(">u8").view(np.uint8).reshape(len(codes), 8)
+
+
+def faiss_dupes(library_path: Path) -> dict[str, Any]:
+    import faiss
+
+    from twinlens.engine.model.encoder import Encoder
+
+    radius = Encoder().meta.tier_radii["edited_copy"]
+    start = time.perf_counter()
+    codes = as_faiss(stored_codes(library_path))
+    read = time.perf_counter()
+    index = faiss.IndexBinaryMultiHash(64, 3, 21)
+    index.nflip = 1
+    index.add(codes)
+    lims, _, _ = index.range_search(codes, radius + 1)  # faiss: distance < radius
+    end = time.perf_counter()
+    pairs = (int(lims[-1]) - len(codes)) // 2
+    return {
+        "read_s": read - start,
+        "search_s": end - read,
+        "total_s": end - start,
+        "pairs": pairs,
+        "radius": radius,
+        "note": "pairs only (no grouping, no verification)",
+    }
+
+
+def faiss_similar(library_path: Path) -> dict[str, Any]:
+    import faiss
+
+    codes = as_faiss(stored_codes(library_path))
+    code, _ = query_code()
+    query = as_faiss(np.array([code], np.uint64))
+    index = faiss.IndexBinaryFlat(64)
+    index.add(codes)
+    times = []
+    for _ in range(20):
+        t = time.perf_counter()
+        distances, _ = index.search(query, 11)
+        times.append(time.perf_counter() - t)
+    return {"search_median_s": statistics.median(times), "top_distances": distances[0].tolist()}
+
+
+# -- watch: an unchanged tree of real files ---------------------------------------------
+
+
+def build_watch_tree(files: int) -> Path:
+    """``files`` small real files and a library that records every one of them unchanged."""
+    from twinlens.engine.model.codes import to_blob
+    from twinlens.engine.model.encoder import Encoder
+    from twinlens.engine.storage.store import ContentFacts, Store
+
+    folder = CACHE / f"watch-{files}"
+    library_path = folder / "watch.twinlens"
+    if library_path.exists():
+        return library_path
+    root = folder / "tree"
+    model = Encoder().meta.key
+    rng = np.random.default_rng(3)
+    store = Store(library_path)
+    store.add_roots([root])
+    for start in range(0, files, CHUNK):
+        indexed, facts, codes = [], [], []
+        for i in range(start, min(files, start + CHUNK)):
+            path = root / f"{i // 1000:04d}" / f"IMG_{i:08d}.jpg"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(i.to_bytes(8, "big"))
+            info = path.stat()
+            content = f"{i:032x}"
+            indexed.append((str(path), info.st_size, info.st_mtime_ns, content))
+            facts.append(ContentFacts(content, 4000, 3000, "JPEG", "", "", b"\0" * 128))
+            code = np.array([rng.integers(0, 2**63)], np.uint64)
+            codes.append((content, model, "semantic", to_blob(code)))
+        store.record_indexed(indexed, facts, codes)
+    store.close()
+    return library_path
+
+
+def watch(library_path: Path) -> dict[str, Any]:
+    import threading
+
+    from twinlens.engine import Library
+
+    with Library(library_path, create=False) as library:
+        library.pipeline  # noqa: B018 - the model loads before the clock, as the app's does
+        reconciled = threading.Event()
+
+        def on_change(change: Any) -> None:
+            if change.reconciled:
+                reconciled.set()
+
+        start = time.perf_counter()
+        watcher = library.watch(on_change)
+        reconciled.wait(600)
+        elapsed = time.perf_counter() - start
+        watcher.stop()
+        files = library.count_photos()
+    return {"reconcile_s": elapsed, "files": files}
+
+
+# -- the parent: build once, then one process per figure --------------------------------
+
+
+def run_child(mode: str, library_path: Path, extra: str = "") -> dict[str, Any]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            mode,
+            "--library",
+            str(library_path),
+            "--extra",
+            extra,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_cli(args: list[str]) -> dict[str, float]:
+    """Wall time and peak RSS of one ``twinlens`` process (measured by a fresh wrapper)."""
+    code = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
+        "wall = time.perf_counter() - t\n"
+        "print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
+    )
+    twinlens = str(Path(sys.executable).parent / "twinlens")
+    out = subprocess.run(
+        [sys.executable, "-c", code, twinlens, *args], check=True, capture_output=True, text=True
+    )
+    wall, rss = out.stdout.split()
+    return {"wall_s": float(wall), "peak_mb": float(rss)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--photos", type=int, default=1_000_000)
+    parser.add_argument("--watch-files", type=int, default=100_000)
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--skip-desktop", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--library", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--extra", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        result = child(args.child, args.library, args.extra)
+        result["peak_mb"] = peak_mb()
+        print(json.dumps(result))
+        return
+    if not QUERY.exists():
+        sys.exit(f"{QUERY} is missing: run benchmarks/bench_indexing.py --n 1 first")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    library_path = CACHE / f"library-{args.photos}.twinlens"
+    os.environ.setdefault("TWINLENS_CACHE", str(CACHE / "thumbnails"))
+    print(
+        f"Twinlens at {args.photos:,} photos · {os.cpu_count()} cores · load average"
+        f" {os.getloadavg()[0]:.2f} at the start"
+    )
+    if not library_path.exists():
+        built = build(library_path, args.photos, query_code())
+        print(
+            f"built {built['records']:,} records ({built['planted_files']:,} files in planted"
+            f" groups) through the Store in {built['build_s']:.0f} s"
+        )
+    size = sum(p.stat().st_size for p in library_path.parent.glob(library_path.name + "*"))
+    print(f"library file: {size / 1e6:.0f} MB, {size / args.photos:.0f} bytes per photo")
+
+    info_cli = run_cli(["info", "--library", str(library_path)])
+    info = run_child("info", library_path)
+    print(
+        f"info: CLI process {info_cli['wall_s']:.2f} s (peak {info_cli['peak_mb']:.0f} MB);"
+        f" in-process open {info['open_s'] * 1000:.0f} ms + info() {info['info_s'] * 1000:.0f}"
+        f" ms (peak {info['peak_mb']:.0f} MB); {info['photos']:,} photos"
+    )
+
+    dupes_cli = run_cli(["dupes", "--json", "--library", str(library_path)])
+    dupes = run_child("dupes", library_path)
+    peer = run_child("faiss-dupes", library_path)
+    print(
+        f"dupes (all groups): CLI process {dupes_cli['wall_s']:.1f} s (peak"
+        f" {dupes_cli['peak_mb']:.0f} MB); in-process {dupes['total_s']:.1f} s = collection"
+        f" {dupes['collection_s']:.1f} s + grouping {dupes['grouping_s']:.1f} s (peak"
+        f" {dupes['peak_mb']:.0f} MB): {dupes['groups']:,} groups {dupes['tiers']},"
+        f" {dupes['files_in_groups']:,} files, {dupes['contents']:,} contents"
+    )
+    print(
+        f"  faiss IndexBinaryMultiHash range search, radius {peer['radius']}:"
+        f" {peer['total_s']:.1f} s (read {peer['read_s']:.1f} s + search"
+        f" {peer['search_s']:.1f} s, peak {peer['peak_mb']:.0f} MB), {peer['pairs']:,} pairs,"
+        f" {peer['note']}"
+    )
+
+    similar = run_child("similar", library_path)
+    flat = run_child("faiss-similar", library_path)
+    print(
+        f"similar (top-10 + verdict, 12 MP JPEG): cold {similar['cold_s']:.2f} s, warm"
+        f" {similar['warm_median_s'] * 1000:.0f} ms median, of which decoding + encoding the"
+        f" query {similar['query_prepare_median_s'] * 1000:.0f} ms (peak"
+        f" {similar['peak_mb']:.0f} MB); verdict {similar['verdict']!r}, distances"
+        f" {similar['top_distances']}"
+    )
+    print(
+        f"  faiss IndexBinaryFlat top-11 search alone: {flat['search_median_s'] * 1000:.1f} ms"
+        f" median (peak {flat['peak_mb']:.0f} MB), distances {flat['top_distances']}"
+    )
+
+    watch_library = build_watch_tree(args.watch_files)
+    watched = run_child("watch", watch_library, str(watch_library))
+    scale = args.photos / watched["files"]
+    print(
+        f"watch reconcile, unchanged tree of {watched['files']:,} files:"
+        f" {watched['reconcile_s']:.1f} s (peak {watched['peak_mb']:.0f} MB); x{scale:.0f}"
+        f" -> {watched['reconcile_s'] * scale:.0f} s at {args.photos:,} (linear)"
+    )
+
+    if not args.skip_desktop:
+        desktop = subprocess.run(
+            [
+                sys.executable,
+                str(REPO / "benchmarks" / "bench_desktop.py"),
+                "--photos",
+                str(args.photos),
+                "--frames",
+                str(args.frames),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print("desktop (benchmarks/bench_desktop.py at this size):")
+        print("\n".join("  " + line for line in desktop.stdout.strip().splitlines()))
+        print(f"  peak RSS of any process so far, the app's included: {usage:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
