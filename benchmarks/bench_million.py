@@ -50,8 +50,8 @@ SIGNATURE_NOISE = 80.0
 one base image then lie 10 bits apart or more in 95 % of pairs, as other shots of the same
 object do in docs/calibration.md (5th percentile 10)."""
 """Probability that each code bit of a distinct photo differs from its base image's."""
-GROUPS = 20_000
-"""Planted duplicate groups (2 to 4 files each; a third of the copies byte-identical)."""
+GROUPS_PER_PHOTO = 1 / 50
+"""Planted duplicate groups per photo (2 to 4 files each; some byte-identical copies)."""
 
 
 def peak_mb() -> float:
@@ -134,7 +134,7 @@ def build(library_path: Path, photos: int, query: tuple[int, bytes]) -> dict[str
     store = Store(library_path)
     store.add_roots([root])
     start = time.perf_counter()
-    planted = planted_records(codes, signatures, query, rng)
+    planted = planted_records(codes, signatures, query, rng, int(photos * GROUPS_PER_PHOTO))
     distinct = photos - len(planted)
     written = 0
     for first in range(0, photos, CHUNK):
@@ -168,16 +168,20 @@ def build(library_path: Path, photos: int, query: tuple[int, bytes]) -> dict[str
 
 
 def planted_records(
-    codes: np.ndarray, signatures: np.ndarray, query: tuple[int, bytes], rng: np.random.Generator
+    codes: np.ndarray,
+    signatures: np.ndarray,
+    query: tuple[int, bytes],
+    rng: np.random.Generator,
+    groups: int,
 ) -> list[tuple[int, bytes, str]]:
     """Duplicate groups: an original, then 1-3 copies within 0-3 bits and a hair of signature
     (a third of the groups of four hold a byte copy: the same content twice); then the similar
     query's photo three times, within 1-2 bits."""
     records: list[tuple[int, bytes, str]] = []
-    bases = rng.integers(len(codes), size=GROUPS)
+    bases = rng.integers(len(codes), size=groups)
     originals = flip(codes[bases], NOISE, rng)
-    sigs = signatures[bases] + rng.normal(0, SIGNATURE_NOISE, (GROUPS, 64))
-    for g in range(GROUPS):
+    sigs = signatures[bases] + rng.normal(0, SIGNATURE_NOISE, (groups, 64))
+    for g in range(groups):
         content = f"{'e' * 16}{g:016x}"
         records.append((int(originals[g]), sigs[g].astype("<f2").tobytes(), content))
         extra = int(rng.integers(1, 4))
@@ -230,13 +234,20 @@ def child(mode: str, library_path: Path, extra: str) -> dict[str, Any]:
         with Library(library_path, create=False) as library:
             opened = time.perf_counter()
             info = library.info()
+            done = time.perf_counter()
+            library.store.counts(library.model.key)  # again, the model loaded: the SQL alone
+            counts = time.perf_counter() - done
         return {
             "open_s": opened - start,
-            "info_s": time.perf_counter() - opened,
+            "info_s": done - opened,
+            "model_s": done - opened - counts,
+            "counts_s": counts,
             "photos": info.photos,
             "indexed": info.indexed,
         }
     if mode == "dupes":
+        from twinlens.engine.matching.hamming import all_pairs
+
         with Library(library_path, create=False) as library:
             library.model  # noqa: B018 - the model loads first, as in every command
             start = time.perf_counter()
@@ -244,6 +255,9 @@ def child(mode: str, library_path: Path, extra: str) -> dict[str, Any]:
             read = time.perf_counter()
             groups = library.duplicate_groups()
             end = time.perf_counter()
+            radius = library.model.tier_radii["edited_copy"]
+            pairs = all_pairs(collection.codes["semantic"], library.model.bits, radius)
+            pairs_s = time.perf_counter() - end
         tiers: dict[str, int] = {}
         for g in groups:
             tiers[g.tier] = tiers.get(g.tier, 0) + 1
@@ -255,9 +269,11 @@ def child(mode: str, library_path: Path, extra: str) -> dict[str, Any]:
             "groups": len(groups),
             "tiers": tiers,
             "files_in_groups": sum(len(g.members) for g in groups),
+            "pairs": int(pairs.left.shape[0]),
+            "pairs_s": pairs_s,
         }
     if mode == "faiss-dupes":
-        return faiss_dupes(library_path)
+        return faiss_dupes(library_path, int(extra or 0))
     if mode == "similar":
         with Library(library_path, create=False) as library:
             library.model  # noqa: B018
@@ -307,7 +323,10 @@ def as_faiss(codes: np.ndarray) -> np.ndarray:
     return codes.astype(">u8").view(np.uint8).reshape(len(codes), 8)
 
 
-def faiss_dupes(library_path: Path) -> dict[str, Any]:
+def faiss_dupes(library_path: Path, sample: int) -> dict[str, Any]:
+    """Every pair within the radius by faiss's exact flat range search (both cores), over
+    ``sample`` query rows (0: all), scaled to all rows when sampled (the search is linear
+    in the number of queries)."""
     import faiss
 
     from twinlens.engine.model.encoder import Encoder
@@ -316,19 +335,24 @@ def faiss_dupes(library_path: Path) -> dict[str, Any]:
     start = time.perf_counter()
     codes = as_faiss(stored_codes(library_path))
     read = time.perf_counter()
-    index = faiss.IndexBinaryMultiHash(64, 3, 21)
-    index.nflip = 1
+    index = faiss.IndexBinaryFlat(64)
     index.add(codes)
-    lims, _, _ = index.range_search(codes, radius + 1)  # faiss: distance < radius
+    queries = codes if not sample or sample >= len(codes) else codes[:sample]
+    found = 0
+    for first in range(0, len(queries), 10_000):
+        lims, _, _ = index.range_search(queries[first : first + 10_000], radius + 1)  # d < r+1
+        found += int(lims[-1])
     end = time.perf_counter()
-    pairs = (int(lims[-1]) - len(codes)) // 2
+    scale = len(codes) / len(queries)
     return {
         "read_s": read - start,
-        "search_s": end - read,
-        "total_s": end - start,
-        "pairs": pairs,
+        "search_s": (end - read) * scale,
+        "total_s": read - start + (end - read) * scale,
+        "pairs": int((found * scale - len(codes)) / 2),
         "radius": radius,
-        "note": "pairs only (no grouping, no verification)",
+        "queries": len(queries),
+        "note": "pairs only (no grouping, no verification)"
+        + (f"; {len(queries):,} query rows timed, scaled x{scale:.0f}" if scale > 1 else ""),
     }
 
 
@@ -408,100 +432,102 @@ def watch(library_path: Path) -> dict[str, Any]:
 # -- the parent: build once, then one process per figure --------------------------------
 
 
-def run_child(mode: str, library_path: Path, extra: str = "") -> dict[str, Any]:
-    out = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--child",
-            mode,
-            "--library",
-            str(library_path),
-            "--extra",
-            extra,
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+def run_child(
+    mode: str, library_path: Path, extra: str = "", timeout: float | None = None
+) -> dict[str, Any]:
+    """One measurement in a fresh process; ``{"timed_out": seconds}`` past ``timeout``."""
+    command = [sys.executable, __file__, "--child", mode, "--library", str(library_path)]
+    try:
+        out = subprocess.run(
+            [*command, "--extra", extra],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return {"timed_out": timeout}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_cli(args: list[str]) -> dict[str, float]:
+def run_cli(args: list[str], timeout: float | None = None) -> dict[str, float]:
     """Wall time and peak RSS of one ``twinlens`` process (measured by a fresh wrapper)."""
     code = (
         "import resource, subprocess, sys, time\n"
         "t = time.perf_counter()\n"
-        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
+        "timeout = float(sys.argv[1]) or None\n"
+        "try:\n"
+        "    subprocess.run(sys.argv[2:], check=True, stdout=subprocess.DEVNULL, timeout=timeout)\n"
+        "except subprocess.TimeoutExpired:\n"
+        "    print('timeout', timeout); sys.exit()\n"
         "wall = time.perf_counter() - t\n"
         "print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
     )
     twinlens = str(Path(sys.executable).parent / "twinlens")
     out = subprocess.run(
-        [sys.executable, "-c", code, twinlens, *args], check=True, capture_output=True, text=True
+        [sys.executable, "-c", code, str(timeout or 0), twinlens, *args],
+        check=True,
+        capture_output=True,
+        text=True,
     )
-    wall, rss = out.stdout.split()
-    return {"wall_s": float(wall), "peak_mb": float(rss)}
+    first, second = out.stdout.split()
+    if first == "timeout":
+        return {"timed_out": float(second)}
+    return {"wall_s": float(first), "peak_mb": float(second)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--photos", type=int, default=1_000_000)
-    parser.add_argument("--watch-files", type=int, default=100_000)
-    parser.add_argument("--frames", type=int, default=300)
-    parser.add_argument("--skip-desktop", action="store_true")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--library", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--extra", default="", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        result = child(args.child, args.library, args.extra)
-        result["peak_mb"] = peak_mb()
-        print(json.dumps(result))
-        return
-    if not QUERY.exists():
-        sys.exit(f"{QUERY} is missing: run benchmarks/bench_indexing.py --n 1 first")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    library_path = CACHE / f"library-{args.photos}.twinlens"
-    os.environ.setdefault("TWINLENS_CACHE", str(CACHE / "thumbnails"))
-    print(
-        f"Twinlens at {args.photos:,} photos · {os.cpu_count()} cores · load average"
-        f" {os.getloadavg()[0]:.2f} at the start"
-    )
-    if not library_path.exists():
-        built = build(library_path, args.photos, query_code())
+def library_of(photos: int) -> Path:
+    path = CACHE / f"library-{photos}.twinlens"
+    if not path.exists():
+        built = build(path, photos, query_code())
         print(
             f"built {built['records']:,} records ({built['planted_files']:,} files in planted"
             f" groups) through the Store in {built['build_s']:.0f} s"
         )
-    size = sum(p.stat().st_size for p in library_path.parent.glob(library_path.name + "*"))
-    print(f"library file: {size / 1e6:.0f} MB, {size / args.photos:.0f} bytes per photo")
+    return path
 
+
+def show_info(library_path: Path) -> None:
     info_cli = run_cli(["info", "--library", str(library_path)])
     info = run_child("info", library_path)
     print(
         f"info: CLI process {info_cli['wall_s']:.2f} s (peak {info_cli['peak_mb']:.0f} MB);"
         f" in-process open {info['open_s'] * 1000:.0f} ms + info() {info['info_s'] * 1000:.0f}"
-        f" ms (peak {info['peak_mb']:.0f} MB); {info['photos']:,} photos"
+        f" ms, of which the model's load {info['model_s'] * 1000:.0f} ms and the counts"
+        f" {info['counts_s'] * 1000:.0f} ms (peak {info['peak_mb']:.0f} MB);"
+        f" {info['photos']:,} photos"
     )
 
-    dupes_cli = run_cli(["dupes", "--json", "--library", str(library_path)])
-    dupes = run_child("dupes", library_path)
-    peer = run_child("faiss-dupes", library_path)
+
+def show_dupes(library_path: Path, photos: int, timeout: float, sample: int) -> None:
+    cli = run_cli(["dupes", "--json", "--library", str(library_path)], timeout)
+    if "timed_out" in cli:
+        print(
+            f"dupes (all groups), {photos:,} photos: the CLI process did not finish in"
+            f" {cli['timed_out']:.0f} s (stopped)"
+        )
+    else:
+        print(
+            f"dupes (all groups), {photos:,} photos: CLI process {cli['wall_s']:.1f} s (peak"
+            f" {cli['peak_mb']:.0f} MB)"
+        )
+        dupes = run_child("dupes", library_path)
+        print(
+            f"  in-process {dupes['total_s']:.1f} s = collection {dupes['collection_s']:.1f} s"
+            f" + grouping {dupes['grouping_s']:.1f} s (peak {dupes['peak_mb']:.0f} MB):"
+            f" {dupes['groups']:,} groups {dupes['tiers']}, {dupes['files_in_groups']:,} files;"
+            f" all_pairs alone {dupes['pairs_s']:.1f} s for {dupes['pairs']:,} code pairs"
+        )
+    peer = run_child("faiss-dupes", library_path, str(sample))
     print(
-        f"dupes (all groups): CLI process {dupes_cli['wall_s']:.1f} s (peak"
-        f" {dupes_cli['peak_mb']:.0f} MB); in-process {dupes['total_s']:.1f} s = collection"
-        f" {dupes['collection_s']:.1f} s + grouping {dupes['grouping_s']:.1f} s (peak"
-        f" {dupes['peak_mb']:.0f} MB): {dupes['groups']:,} groups {dupes['tiers']},"
-        f" {dupes['files_in_groups']:,} files, {dupes['contents']:,} contents"
-    )
-    print(
-        f"  faiss IndexBinaryMultiHash range search, radius {peer['radius']}:"
+        f"  faiss IndexBinaryFlat range search, radius {peer['radius']}:"
         f" {peer['total_s']:.1f} s (read {peer['read_s']:.1f} s + search"
-        f" {peer['search_s']:.1f} s, peak {peer['peak_mb']:.0f} MB), {peer['pairs']:,} pairs,"
+        f" {peer['search_s']:.1f} s, peak {peer['peak_mb']:.0f} MB), {peer['pairs']:,} pairs;"
         f" {peer['note']}"
     )
 
+
+def show_similar(library_path: Path) -> None:
     similar = run_child("similar", library_path)
     flat = run_child("faiss-similar", library_path)
     print(
@@ -516,33 +542,86 @@ def main() -> None:
         f" median (peak {flat['peak_mb']:.0f} MB), distances {flat['top_distances']}"
     )
 
-    watch_library = build_watch_tree(args.watch_files)
+
+def show_watch(photos: int, files: int) -> None:
+    watch_library = build_watch_tree(files)
     watched = run_child("watch", watch_library, str(watch_library))
-    scale = args.photos / watched["files"]
+    scale = photos / watched["files"]
     print(
         f"watch reconcile, unchanged tree of {watched['files']:,} files:"
         f" {watched['reconcile_s']:.1f} s (peak {watched['peak_mb']:.0f} MB); x{scale:.0f}"
-        f" -> {watched['reconcile_s'] * scale:.0f} s at {args.photos:,} (linear)"
+        f" -> {watched['reconcile_s'] * scale:.0f} s at {photos:,} (linear)"
     )
 
-    if not args.skip_desktop:
-        desktop = subprocess.run(
-            [
-                sys.executable,
-                str(REPO / "benchmarks" / "bench_desktop.py"),
-                "--photos",
-                str(args.photos),
-                "--frames",
-                str(args.frames),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print("desktop (benchmarks/bench_desktop.py at this size):")
-        print("\n".join("  " + line for line in desktop.stdout.strip().splitlines()))
-        print(f"  peak RSS of any process so far, the app's included: {usage:.0f} MB")
+
+def show_desktop(photos: int, frames: int) -> None:
+    desktop = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "bench_desktop.py"),
+            "--photos",
+            str(photos),
+            "--frames",
+            str(frames),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"desktop (benchmarks/bench_desktop.py --photos {photos} --frames {frames}):")
+    print("\n".join("  " + line for line in desktop.stdout.strip().splitlines()))
+    print(f"  peak RSS of the largest process so far (the app's included): {usage:.0f} MB")
+
+
+SECTIONS = ("info", "dupes", "similar", "watch", "desktop")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--photos", type=int, default=1_000_000)
+    parser.add_argument("--watch-files", type=int, default=100_000)
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    parser.add_argument("--dupes-timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--dupes-sizes", default="", help="also dupes at these smaller sizes (the growth curve)"
+    )
+    parser.add_argument("--faiss-sample", type=int, default=20_000, help="0: every query row")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--library", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--extra", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        result = child(args.child, args.library, args.extra)
+        result["peak_mb"] = peak_mb()
+        print(json.dumps(result))
+        return
+    if not QUERY.exists():
+        sys.exit(f"{QUERY} is missing: run benchmarks/bench_indexing.py --n 1 first")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("TWINLENS_CACHE", str(CACHE / "thumbnails"))
+    sections = set(args.only.split(","))
+    print(
+        f"Twinlens at {args.photos:,} photos · {os.cpu_count()} cores · load average"
+        f" {os.getloadavg()[0]:.2f} at the start"
+    )
+    library_path = library_of(args.photos)
+    size = sum(p.stat().st_size for p in library_path.parent.glob(library_path.name + "*"))
+    print(f"library file: {size / 1e6:.0f} MB, {size / args.photos:.0f} bytes per photo")
+    if "info" in sections:
+        show_info(library_path)
+    if "dupes" in sections:
+        for smaller in [int(n) for n in args.dupes_sizes.split(",") if n]:
+            show_dupes(library_of(smaller), smaller, args.dupes_timeout, 0)
+        show_dupes(library_path, args.photos, args.dupes_timeout, args.faiss_sample)
+    if "similar" in sections:
+        show_similar(library_path)
+    if "watch" in sections:
+        show_watch(args.photos, args.watch_files)
+    if "desktop" in sections:
+        show_desktop(args.photos, args.frames)
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
