@@ -6,7 +6,8 @@ run:
 - ``twinlens cluster scan``: a local Ray instance of ``--cpus`` CPUs (the CLI, fresh output
   folder; wall time of the process, Ray's start included), then its steady rate (from the
   first indexed batch to the last, read from its progress, in-process);
-- ``twinlens import`` of the shards into a fresh library.
+- ``twinlens import`` of the shards into a fresh library;
+- the local scanner again, in-process with the model loaded (bench_indexing.py's figure).
 
 Prints photos/s and photos/s per CPU core: the figures docs/scale.md estimates from.
 
@@ -26,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_indexing import CACHE, SIZE, make_photos
+from bench_indexing import CACHE, SIZE, make_photos, time_twinlens
 
 
 def timed(command: list[str], env: dict[str, str]) -> float:
@@ -92,8 +93,13 @@ def main() -> None:
         env["TWINLENS_LIBRARY"] = str(Path(temp) / "imported.twinlens")
         merged = timed([*twinlens, "import", str(out)], env)
         rate, startup, done = steady_rate(folder, Path(temp) / "shards-2", args.cpus)
+        in_process, _ = time_twinlens(folder)
     shutil.rmtree(folder)
     print(f"  twinlens scan (local, whole process)       {args.n / local:6.1f} photos/s")
+    print(
+        f"  local scan in-process, model loaded        {args.n / in_process:6.1f} photos/s"
+        f"  = {args.n / in_process / (os.cpu_count() or 1):.1f} photos/s per CPU core"
+    )
     print(
         f"  twinlens cluster scan --cpus {args.cpus} (whole)    {args.n / cluster:6.1f} photos/s"
         f"  ({cluster:.1f} s, Ray's start included)"
@@ -104,6 +110,7 @@ def main() -> None:
         f" batch, {done} photos)"
     )
     print(f"  twinlens import of the shards              {args.n / merged:6.1f} records/s (whole)")
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
