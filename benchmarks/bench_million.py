@@ -45,10 +45,14 @@ QUERY = REPO / "cache" / "bench-12mp" / "photo_0000.jpg"
 CIFAR_BASES = 10_000
 CHUNK = 50_000
 NOISE = 0.2
-SIGNATURE_NOISE = 80.0
-"""Standard deviation added to each signature coefficient of a distinct photo: two photos of
-one base image then lie 10 bits apart or more in 95 % of pairs, as other shots of the same
-object do in docs/calibration.md (5th percentile 10)."""
+PIXEL_NOISE = 50.0
+"""Standard deviation of the grey-level noise that makes a distinct photo's 32x32 thumbnail
+from its base image's. Two photos of one base then differ as other shots of one object do
+(docs/calibration.md: signatures 10 bits apart at the 5th percentile, correlation <= 0.82):
+here signatures 6 bits apart or more in 95 % of pairs (median 12) and thumbnail correlation
+0.79 or less in 99 % (measured on 3,000 pairs of these bases)."""
+COPY_NOISE = 2.0
+"""Grey-level noise of a planted copy's thumbnail (a recompression)."""
 """Probability that each code bit of a distinct photo differs from its base image's."""
 GROUPS_PER_PHOTO = 1 / 50
 """Planted duplicate groups per photo (2 to 4 files each; some byte-identical copies)."""
@@ -61,19 +65,10 @@ def peak_mb() -> float:
 # -- the codes: real ones from the shipped model, then noise ------------------------------
 
 
-def base_codes() -> tuple[np.ndarray, np.ndarray]:
-    """Real (code, signature) pairs of the shipped model: CIFAR-10 test images and photos."""
-    path = CACHE / "bases.npz"
-    if path.exists():
-        saved = np.load(path)
-        return saved["codes"], saved["signatures"]
+def base_images() -> list[Any]:
+    """CIFAR-10 test images, and the real photos with three other framings of each."""
     from PIL import Image
 
-    from twinlens.engine.config import EngineConfig
-    from twinlens.engine.indexing.pipeline import Pipeline
-    from twinlens.engine.model.encoder import SEMANTIC, Encoder
-
-    pipeline = Pipeline(Encoder(), EngineConfig())
     cifar = np.load(SHARED / "data" / "cifar10.npz")["x_test"][:CIFAR_BASES]
     images = [Image.fromarray(x) for x in cifar]
     photos = sorted((SHARED / "data" / "photos").glob("*/*.png")) + sorted(
@@ -91,16 +86,47 @@ def base_codes() -> tuple[np.ndarray, np.ndarray]:
         for _ in range(3):  # other framings of the same real scene
             dx, dy = int(rng.integers(0, w // 5)), int(rng.integers(0, h // 5))
             images.append(rgb.crop((dx, dy, dx + w * 4 // 5, dy + h * 4 // 5)))
-    codes, signatures = [], []
+    return images
+
+
+def base_codes() -> tuple[np.ndarray, np.ndarray]:
+    """Real codes of the shipped model and 32x32 verification thumbnails of the base images
+    (codes cached in bases.npz: encoding ten thousand images takes minutes)."""
+    from twinlens.engine.media.signature import thumbnail
+
+    path = CACHE / "bases.npz"
+    images = base_images()
+    thumbs = np.stack([thumbnail(im) for im in images])
+    if path.exists():
+        return np.load(path)["codes"], thumbs
+    from twinlens.engine.config import EngineConfig
+    from twinlens.engine.indexing.pipeline import Pipeline
+    from twinlens.engine.model.encoder import SEMANTIC, Encoder
+
+    pipeline = Pipeline(Encoder(), EngineConfig())
+    codes = []
     for start in range(0, len(images), 64):
         batch = [pipeline.prepare_image(im, "base") for im in images[start : start + 64]]
         pipeline.encode(batch)
         codes += [int(p.codes[SEMANTIC][0]) for p in batch]
-        signatures += [p.facts.signature for p in batch if p.facts is not None]
-    result = np.array(codes, dtype=np.uint64), np.frombuffer(b"".join(signatures), "<f2")
     CACHE.mkdir(parents=True, exist_ok=True)
-    np.savez(path, codes=result[0], signatures=result[1].reshape(len(codes), 64))
-    return result[0], result[1].reshape(len(codes), 64)
+    np.savez(path, codes=np.array(codes, dtype=np.uint64))
+    return np.array(codes, dtype=np.uint64), thumbs
+
+
+def noisy(thumbs: np.ndarray, sd: float, rng: np.random.Generator) -> np.ndarray:
+    return np.clip(thumbs + rng.normal(0, sd, thumbs.shape), 0, 255).astype(np.uint8)
+
+
+def facts_of(content: str, thumb: np.ndarray, taken: str) -> Any:
+    """A content's stored facts, its signature computed from its thumbnail as a scan does."""
+    from twinlens.engine.media.signature import signature_of, thumbnail_blob, to_blob
+    from twinlens.engine.storage.store import ContentFacts
+
+    signature = to_blob(signature_of(thumb))
+    return ContentFacts(
+        content, 4000, 3000, "JPEG", "Bench", taken, signature, thumbnail_blob(thumb), 0.3, 92
+    )
 
 
 def flip(codes: np.ndarray, probability: float, rng: np.random.Generator) -> np.ndarray:
@@ -125,39 +151,37 @@ def build(library_path: Path, photos: int, query: tuple[int, bytes]) -> dict[str
     """Write ``photos`` file records (and their contents and codes) through the Store."""
     from twinlens.engine.model.codes import to_blob
     from twinlens.engine.model.encoder import Encoder
-    from twinlens.engine.storage.store import ContentFacts, Store
+    from twinlens.engine.storage.store import Store
 
     model = Encoder().meta.key
-    codes, signatures = base_codes()
+    codes, thumbs = base_codes()
     rng = np.random.default_rng(7)
     root = CACHE / "photos"
     store = Store(library_path)
     store.add_roots([root])
     start = time.perf_counter()
-    planted = planted_records(codes, signatures, query, rng, int(photos * GROUPS_PER_PHOTO))
+    planted = planted_records(codes, thumbs, query, rng, int(photos * GROUPS_PER_PHOTO))
     distinct = photos - len(planted)
     written = 0
     for first in range(0, photos, CHUNK):
         last = min(photos, first + CHUNK)
-        records: list[tuple[int, bytes, str]] = []  # (code, signature blob, content hash)
+        records: list[tuple[int, np.ndarray, str]] = []  # (code, thumbnail, content hash)
         lo, hi = first, min(last, distinct)
         if hi > lo:
             bases = rng.integers(len(codes), size=hi - lo)
-            noisy = flip(codes[bases], NOISE, rng)
-            sigs = (signatures[bases] + rng.normal(0, SIGNATURE_NOISE, (hi - lo, 64))).astype("<f2")
-            records += [
-                (int(c), sigs[k].tobytes(), f"{lo + k:032x}") for k, c in enumerate(noisy.tolist())
-            ]
+            near = flip(codes[bases], NOISE, rng)
+            pictures = noisy(thumbs[bases], PIXEL_NOISE, rng)
+            records += [(int(c), pictures[k], f"{lo + k:032x}") for k, c in enumerate(near)]
         if last > distinct:
             records += planted[max(first, distinct) - distinct : last - distinct]
         seen: set[str] = set()
         facts, stored, files = [], [], []
-        for k, (code, sig, content) in enumerate(records, first):
+        for k, (code, thumb, content) in enumerate(records, first):
             files.append((_path(root, k), 2_000_000 + k, 1_600_000_000_000_000_000 + k, content))
             if content in seen:  # a byte copy: one more file, no new content
                 continue
             seen.add(content)
-            facts.append(ContentFacts(content, 4000, 3000, "JPEG", "Bench", _taken(k), sig))
+            facts.append(facts_of(content, thumb, _taken(k)))
             stored.append((content, model, "semantic", to_blob(np.array([code], np.uint64))))
         store.record_indexed(files, facts, stored)
         written = last
@@ -169,35 +193,34 @@ def build(library_path: Path, photos: int, query: tuple[int, bytes]) -> dict[str
 
 def planted_records(
     codes: np.ndarray,
-    signatures: np.ndarray,
-    query: tuple[int, bytes],
+    thumbs: np.ndarray,
+    query: tuple[int, np.ndarray],
     rng: np.random.Generator,
     groups: int,
-) -> list[tuple[int, bytes, str]]:
-    """Duplicate groups: an original, then 1-3 copies within 0-3 bits and a hair of signature
-    (a third of the groups of four hold a byte copy: the same content twice); then the similar
-    query's photo three times, within 1-2 bits."""
-    records: list[tuple[int, bytes, str]] = []
+) -> list[tuple[int, np.ndarray, str]]:
+    """Duplicate groups: an original, then 1-3 copies within 0-3 code bits whose thumbnail
+    differs by a little noise (recompressed); a group of four holds a byte copy (the same
+    content twice). Then the similar query's photo three times, within 1-2 bits."""
+    records: list[tuple[int, np.ndarray, str]] = []
     bases = rng.integers(len(codes), size=groups)
     originals = flip(codes[bases], NOISE, rng)
-    sigs = signatures[bases] + rng.normal(0, SIGNATURE_NOISE, (groups, 64))
+    pictures = noisy(thumbs[bases], PIXEL_NOISE, rng)
     for g in range(groups):
         content = f"{'e' * 16}{g:016x}"
-        records.append((int(originals[g]), sigs[g].astype("<f2").tobytes(), content))
+        records.append((int(originals[g]), pictures[g], content))
         extra = int(rng.integers(1, 4))
         near = flip_exactly(np.full(extra, originals[g], np.uint64), rng.integers(0, 4, extra), rng)
         for j in range(extra):
             if j == 0 and extra == 3:
                 records.append(records[-1])  # a byte copy
                 continue
-            close = (sigs[g] + rng.normal(0, 0.5, 64)).astype("<f2").tobytes()
-            records.append((int(near[j]), close, f"{'d' * 14}{g:016x}{j:02x}"))
-    code, blob = query
-    sig = np.frombuffer(blob, "<f2").astype(np.float32)
+            copy = noisy(pictures[g : g + 1], COPY_NOISE, rng)[0]
+            records.append((int(near[j]), copy, f"{'d' * 14}{g:016x}{j:02x}"))
+    code, thumb = query
     near = flip_exactly(np.full(3, code, np.uint64), np.array([1, 2, 2]), rng)
     for j in range(3):
-        close = (sig + rng.normal(0, 0.5, 64)).astype("<f2").tobytes()
-        records.append((int(near[j]), close, f"{'f' * 30}{j:02x}"))
+        copy = noisy(thumb[None], COPY_NOISE, rng)[0]
+        records.append((int(near[j]), copy, f"{'f' * 30}{j:02x}"))
     return records
 
 
@@ -209,8 +232,8 @@ def _taken(i: int) -> str:
     return f"{2000 + i % 25}:{1 + i % 12:02d}:{1 + i % 28:02d} 12:00:00"
 
 
-def query_code() -> tuple[int, bytes]:
-    """The shipped model's code and signature of the similar query (a 12 MP JPEG)."""
+def query_code() -> tuple[int, np.ndarray]:
+    """The shipped model's code and verification thumbnail of the similar query (12 MP)."""
     from twinlens.engine.config import EngineConfig
     from twinlens.engine.indexing.pipeline import Pipeline
     from twinlens.engine.model.encoder import SEMANTIC, Encoder
@@ -218,9 +241,11 @@ def query_code() -> tuple[int, bytes]:
     pipeline = Pipeline(Encoder(), EngineConfig())
     prepared = pipeline.prepare_path(QUERY)
     pipeline.encode([prepared])
+    from twinlens.engine.media.signature import thumbnail_from_blob
+
     assert prepared.facts is not None
-    assert prepared.facts.signature is not None
-    return int(prepared.codes[SEMANTIC][0]), prepared.facts.signature
+    assert prepared.facts.thumb is not None
+    return int(prepared.codes[SEMANTIC][0]), thumbnail_from_blob(prepared.facts.thumb)
 
 
 # -- the measurements, each in its own process ------------------------------------------

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from twinlens.engine.errors import DecodeReason, TwinlensError
-from twinlens.engine.media.signature import BLOCK
+from twinlens.engine.media.signature import BLOCK, SIZE
 from twinlens.engine.model.codes import words_for
 from twinlens.engine.model.meta import ModelMeta
 from twinlens.engine.paths import from_bytes, shown, to_bytes
@@ -30,6 +30,7 @@ from .shards import read_info, read_shard, rows, shard_files
 _HASH = re.compile(r"[0-9a-f]{32}")
 _REASONS = frozenset(r.value for r in DecodeReason)
 _SIGNATURE_BYTES = BLOCK * BLOCK * 2
+_THUMB_BYTES = SIZE * SIZE
 
 
 class ShardRefused(TwinlensError):
@@ -216,6 +217,9 @@ def _merge_chunk(
             record["camera"] or "",
             record["taken_at"] or "",
             record["signature"],
+            record.get("thumb"),
+            record.get("saturation"),
+            record.get("quality"),
         )
         codes += [
             (content, meta.key, kind, code)
@@ -252,6 +256,9 @@ def _problem(record: dict[str, Any], meta: ModelMeta) -> str | None:
     signature = record.get("signature")
     if not isinstance(signature, bytes) or len(signature) != _SIGNATURE_BYTES:
         return "no pixel signature"
+    thumb = record.get("thumb")
+    if thumb is not None and (not isinstance(thumb, bytes) or len(thumb) != _THUMB_BYTES):
+        return "a verification thumbnail of the wrong size"
     for name in ("width", "height"):
         value = record.get(name)
         if not isinstance(value, int) or value <= 0:

@@ -2,9 +2,10 @@
 
 A shard is a Parquet file of these rows. Its columns are the library's own facts: the file
 (path as its exact bytes, size, mtime_ns), its status and error reason, its content hash, the
-content's facts and pixel signature (``contents``) and its codes with their model and kind
-(``codes``). The schema's metadata names the record format, the model and the scanned roots,
-so ``twinlens import`` can refuse codes of another model before it writes anything.
+content's facts, pixel signature and verification thumbnail (``contents``) and its codes with
+their model and kind (``codes``). The schema's metadata names the record format, the model
+and the scanned roots, so ``twinlens import`` can refuse codes of another model before it
+writes anything.
 
 pyarrow is imported inside functions: the engine imports this module without the cluster
 extra installed.
@@ -67,6 +68,9 @@ def schema(info: ShardInfo) -> pa.Schema:
         ("camera", pa.string()),
         ("taken_at", pa.string()),
         ("signature", pa.binary()),
+        ("thumb", pa.binary()),
+        ("saturation", pa.float64()),
+        ("quality", pa.int64()),
     ]
     roots = [base64.b64encode(r).decode("ascii") for r in info.roots]
     metadata = {
@@ -112,6 +116,9 @@ def record_of(prepared: Prepared, model: str) -> dict[str, Any]:
         "camera": _text(facts.camera) if facts else None,
         "taken_at": _text(facts.taken_at) if facts else None,
         "signature": facts.signature if facts else None,
+        "thumb": facts.thumb if facts else None,
+        "saturation": facts.saturation if facts else None,
+        "quality": facts.quality if facts else None,
     }
     if prepared.error is not None:
         row.update(
@@ -144,6 +151,9 @@ def error_record(path: bytes, size: int, mtime_ns: int, reason: str, detail: str
         "camera": None,
         "taken_at": None,
         "signature": None,
+        "thumb": None,
+        "saturation": None,
+        "quality": None,
     }
 
 

@@ -2,7 +2,8 @@
 
 The identity rules are a scan's: a photo's content is its hash, so facts and codes are kept
 per content and a content that is already coded keeps its code (a renamed or copied file
-costs nothing, and a GPU's code never replaces a CPU's for the same bytes); files are rows
+costs nothing, and a GPU's code never replaces a CPU's for the same bytes; facts a content
+lacks, such as a thumbnail made only by a newer Twinlens, are filled in); files are rows
 by path. Merging is idempotent: a record that changes nothing writes nothing, and a record
 never replaces a newer one of the same file (by mtime), so shards can be imported in any
 order and any number of times.
@@ -31,9 +32,14 @@ _MERGE_PHOTO = (
     " is not (excluded.size, excluded.mtime_ns, excluded.hash, excluded.status, excluded.reason)"
 )
 _MERGE_CONTENT = (
-    "insert into contents (hash, width, height, format, camera, taken_at, signature)"
-    " values (?, ?, ?, ?, ?, ?, ?) on conflict(hash) do update set"
-    " signature = excluded.signature where contents.signature is null"
+    "insert into contents (hash, width, height, format, camera, taken_at, signature, thumb,"
+    " saturation, quality) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict(hash) do update"
+    " set signature = coalesce(contents.signature, excluded.signature),"
+    " thumb = coalesce(contents.thumb, excluded.thumb),"
+    " saturation = coalesce(contents.saturation, excluded.saturation),"
+    " quality = coalesce(contents.quality, excluded.quality)"
+    " where contents.signature is null or contents.thumb is null"
+    " or contents.saturation is null or contents.quality is null"
 )
 _MERGE_CODE = (
     "insert into codes (hash, model, kind, code) values (?, ?, ?, ?)"

@@ -39,4 +39,12 @@ def stored(library: Library) -> dict[str, Any]:
     }
     codes = {h: code for _, h, _, code in store.indexed_codes(model, "semantic")}
     facts = store.facts(codes)
-    return {"photos": photos, "codes": codes, "facts": facts, "roots": store.roots()}
+    thumbs = store.thumbs(codes)
+    assert all(thumbs.values())  # the verification thumbnail travels too
+    return {
+        "photos": photos,
+        "codes": codes,
+        "facts": facts,
+        "thumbs": thumbs,
+        "roots": store.roots(),
+    }
