@@ -280,6 +280,9 @@ def child(mode: str, library_path: Path, extra: str) -> dict[str, Any]:
             read = time.perf_counter()
             groups = library.duplicate_groups()
             end = time.perf_counter()
+            from twinlens.engine.matching.verify import VERIFIER
+
+            geometric = len(library.store.verdicts(VERIFIER))
             radius = library.model.tier_radii["edited_copy"]
             pairs = all_pairs(collection.codes["semantic"], library.model.bits, radius)
             pairs_s = time.perf_counter() - end
@@ -296,6 +299,7 @@ def child(mode: str, library_path: Path, extra: str) -> dict[str, Any]:
             "files_in_groups": sum(len(g.members) for g in groups),
             "pairs": int(pairs.left.shape[0]),
             "pairs_s": pairs_s,
+            "geometric": geometric,
         }
     if mode == "faiss-dupes":
         return faiss_dupes(library_path, int(extra or 0))
@@ -542,6 +546,10 @@ def show_dupes(library_path: Path, photos: int, timeout: float, sample: int) -> 
             f" + grouping {dupes['grouping_s']:.1f} s (peak {dupes['peak_mb']:.0f} MB):"
             f" {dupes['groups']:,} groups {dupes['tiers']}, {dupes['files_in_groups']:,} files;"
             f" all_pairs alone {dupes['pairs_s']:.1f} s for {dupes['pairs']:,} code pairs"
+        )
+        print(
+            f"  {dupes['geometric']:,} candidate pairs went to the geometric step (decode +"
+            " ORB), which finds no file here: with real files each costs tens of ms more"
         )
     peer = run_child("faiss-dupes", library_path, str(sample))
     print(

@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from twinlens.engine.config import EngineConfig
+from twinlens.engine.errors import TwinlensError
 from twinlens.engine.model.encoder import Encoder, shipped_model_path
-from twinlens.engine.paths import physical, to_bytes
+from twinlens.engine.paths import physical, shown, to_bytes
 from twinlens.engine.progress import CancelToken, Progress
 
 from .records import FORMAT, ShardInfo
-from .shards import ShardWriter, done_keys
+from .shards import ShardWriter, done_keys, read_info, shard_files
 from .workers import EncodeActor, list_names, list_root, prepare_batch
 
 
@@ -84,6 +85,7 @@ def cluster_scan(
     model_path = config.model_path or shipped_model_path()
     meta = Encoder(model_path, 1, cpu_only=True).meta
     info = ShardInfo(FORMAT, meta.key, meta.bits, [to_bytes(r) for r in roots])
+    _same_model(out, meta.key)
     summary = ClusterScanSummary(str(out))
     progress = Progress("listing")
     yield progress
@@ -110,6 +112,20 @@ def cluster_scan(
         if started:
             ray.shutdown()
     return summary
+
+
+def _same_model(out: Path, model: str) -> None:
+    """A rerun resumes a scan of the same model; another model's shards need another DIR."""
+    for shard in shard_files(out):
+        try:
+            found = read_info(shard).model
+        except ValueError:
+            continue  # an unreadable shard records nothing: its files are indexed again
+        if found != model:
+            raise TwinlensError(
+                f"{shown(out)} holds shards of the model {found}, not {model}: give another"
+                " --out folder for this model"
+            )
 
 
 def _init(ray: Any, options: ClusterOptions) -> None:

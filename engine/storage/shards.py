@@ -79,6 +79,7 @@ def merge_records(
                 _MERGE_CONTENT,
                 [
                     (f.hash, f.width, f.height, f.format, f.camera, f.taken_at, f.signature)
+                    + (f.thumb, f.saturation, f.quality)
                     for f in facts
                 ],
             )

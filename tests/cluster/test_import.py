@@ -200,3 +200,15 @@ def test_a_known_content_keeps_its_code_and_a_newer_file_row_wins(
 
 def _files(folder: Path) -> list[Path]:
     return [Path(root) / name for root, _, names in os.walk(folder) for name in names]
+
+
+def test_a_rerun_with_another_model_needs_another_folder(
+    tiny_model: Path, tmp_path: Path, photo_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("ray", reason="cluster scan needs the cluster extra")
+    from twinlens.engine import TwinlensError, cluster_scan
+
+    make_shards(tiny_model, photo_folder, tmp_path / "shards")
+    monkeypatch.setenv("TWINLENS_MODEL", str(write_tiny_model(tmp_path / "v2.onnx", "2", 1)))
+    with pytest.raises(TwinlensError, match=r"holds shards of the model tiny-test@1, not tiny-"):
+        run_to_end(cluster_scan([photo_folder], tmp_path / "shards"))
