@@ -77,11 +77,7 @@ def merge_records(
             before = conn.total_changes
             conn.executemany(
                 _MERGE_CONTENT,
-                [
-                    (f.hash, f.width, f.height, f.format, f.camera, f.taken_at, f.signature)
-                    + (f.thumb, f.saturation, f.quality)
-                    for f in facts
-                ],
+                [_content_row(f) for f in facts],
             )
             counts.contents = conn.total_changes - before
             before = conn.total_changes
@@ -100,3 +96,8 @@ def merge_records(
         except sqlite3.Error as exc:
             raise library_error(store.path, exc, "import into") from exc
     return counts
+
+
+def _content_row(f: ContentFacts) -> tuple[object, ...]:
+    return (f.hash, f.width, f.height, f.format, f.camera, f.taken_at, f.signature, f.thumb,
+            f.saturation, f.quality)  # fmt: skip
