@@ -59,6 +59,10 @@ GROUPS_PER_PHOTO = 1 / 50
 
 
 def peak_mb() -> float:
+    """This process's peak RSS (VmHWM: ru_maxrss would count the parent's, inherited at exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -479,30 +483,40 @@ def run_child(
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_cli(args: list[str], timeout: float | None = None) -> dict[str, float]:
-    """Wall time and peak RSS of one ``twinlens`` process (measured by a fresh wrapper)."""
-    code = (
-        "import resource, subprocess, sys, time\n"
-        "t = time.perf_counter()\n"
-        "timeout = float(sys.argv[1]) or None\n"
-        "try:\n"
-        "    subprocess.run(sys.argv[2:], check=True, stdout=subprocess.DEVNULL, timeout=timeout)\n"
-        "except subprocess.TimeoutExpired:\n"
-        "    print('timeout', timeout); sys.exit()\n"
-        "wall = time.perf_counter() - t\n"
-        "print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
-    )
+WRAPPER = """
+import subprocess, sys, time
+timeout, cap_mb = float(sys.argv[1]), float(sys.argv[2])
+start = time.perf_counter()
+child = subprocess.Popen(sys.argv[3:], stdout=subprocess.DEVNULL)
+peak, why = 0.0, ""
+while child.poll() is None:
+    try:
+        status = open(f"/proc/{child.pid}/status").read().split("VmHWM:")[1].split()[0]
+        peak = max(peak, int(status) / 1024)
+    except (OSError, IndexError):
+        pass
+    if time.perf_counter() - start > timeout or peak > cap_mb:
+        why = "timeout" if peak <= cap_mb else "memory"
+        child.kill()
+        child.wait()
+        break
+    time.sleep(0.05)
+print(time.perf_counter() - start, peak, why or "done")
+"""
+
+
+def run_cli(args: list[str], timeout: float = 3600.0, cap_mb: float = 1e9) -> dict[str, Any]:
+    """Wall time and peak RSS (VmHWM, polled) of one ``twinlens`` process, stopped past
+    ``timeout`` seconds or ``cap_mb`` of memory (the machine is shared)."""
     twinlens = str(Path(sys.executable).parent / "twinlens")
     out = subprocess.run(
-        [sys.executable, "-c", code, str(timeout or 0), twinlens, *args],
+        [sys.executable, "-c", WRAPPER, str(timeout), str(cap_mb), twinlens, *args],
         check=True,
         capture_output=True,
         text=True,
     )
-    first, second = out.stdout.split()
-    if first == "timeout":
-        return {"timed_out": float(second)}
-    return {"wall_s": float(first), "peak_mb": float(second)}
+    wall, peak, why = out.stdout.split()
+    return {"wall_s": float(wall), "peak_mb": float(peak), "stopped": "" if why == "done" else why}
 
 
 def library_of(photos: int) -> Path:
@@ -528,12 +542,13 @@ def show_info(library_path: Path) -> None:
     )
 
 
-def show_dupes(library_path: Path, photos: int, timeout: float, sample: int) -> None:
-    cli = run_cli(["dupes", "--json", "--library", str(library_path)], timeout)
-    if "timed_out" in cli:
+def show_dupes(library_path: Path, photos: int, timeout: float, cap_mb: float, sample: int) -> None:
+    cli = run_cli(["dupes", "--json", "--library", str(library_path)], timeout, cap_mb)
+    if cli["stopped"]:
         print(
-            f"dupes (all groups), {photos:,} photos: the CLI process did not finish in"
-            f" {cli['timed_out']:.0f} s (stopped)"
+            f"dupes (all groups), {photos:,} photos: the CLI process was stopped"
+            f" ({cli['stopped']}) after {cli['wall_s']:.0f} s at {cli['peak_mb']:.0f} MB"
+            f" (limits: {timeout:.0f} s, {cap_mb:.0f} MB)"
         )
     else:
         print(
@@ -617,6 +632,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
     parser.add_argument("--dupes-timeout", type=float, default=600.0)
+    parser.add_argument("--dupes-memory", type=float, default=8000.0, help="MB, then stopped")
     parser.add_argument(
         "--dupes-sizes", default="", help="also dupes at these smaller sizes (the growth curve)"
     )
@@ -646,8 +662,10 @@ def main() -> None:
         show_info(library_path)
     if "dupes" in sections:
         for smaller in [int(n) for n in args.dupes_sizes.split(",") if n]:
-            show_dupes(library_of(smaller), smaller, args.dupes_timeout, 0)
-        show_dupes(library_path, args.photos, args.dupes_timeout, args.faiss_sample)
+            show_dupes(library_of(smaller), smaller, args.dupes_timeout, args.dupes_memory, 0)
+        show_dupes(
+            library_path, args.photos, args.dupes_timeout, args.dupes_memory, args.faiss_sample
+        )
     if "similar" in sections:
         show_similar(library_path)
     if "watch" in sections:
