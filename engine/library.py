@@ -223,7 +223,7 @@ class Library:
             paths[content].append((path, mtime))
         facts = self.store.facts(paths)
         describe = {h: _candidate(h, files, facts.get(h)) for h, files in paths.items()}
-        bits = dict.fromkeys(meta.code_kinds, meta.bits)
+        bits = {spec.kind: spec.bits for spec in meta.code_specs}
         plain = {kind: [(p, h, c) for p, h, _, c in found] for kind, found in rows.items()}
         return Collection.build(plain, bits, describe)
 
@@ -252,9 +252,10 @@ class Library:
             candidates = [_only_under(candidates[i], prefixes) for i in keep]
             codes = {kind: rows[keep] for kind, rows in codes.items()}
         meta = self.model
+        plan = candidate_plan(meta)
         evidence, learned = self._evidence(candidates)
         groups, keepers = find_duplicates(
-            candidates, codes, meta.bits, candidate_plan(meta), evidence, report
+            candidates, codes, meta.code(plan.kind).bits, plan, evidence, report
         )
         self.store.remember_verdicts(VERIFIER, learned)
         if include_similar:
@@ -447,6 +448,7 @@ def _candidate(content: str, files: list[tuple[str, int]], fact: ContentFacts | 
         format=fact.format or "",
         saturation=fact.saturation,
         quality=fact.quality or 0,
+        trim_signature=fact.trim_signature,
     )
 
 

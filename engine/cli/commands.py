@@ -7,6 +7,7 @@ library; ``scan`` and ``dupes`` do. Every path a person reads goes through ``sho
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -151,9 +152,10 @@ def watch(args: argparse.Namespace) -> int:
             raise TwinlensError("the library has no folders yet: twinlens scan PATH first")
         stop = threading.Event()
 
-        def report(change: Any) -> None:
+        def report(change: Any) -> None:  # from the watcher's thread: one write per line
             for line in change.describe():
-                print(line, flush=True)
+                sys.stdout.write(line + "\n")
+                sys.stdout.flush()
 
         def request_stop(signum: int, frame: object) -> None:
             stop.set()
@@ -162,9 +164,9 @@ def watch(args: argparse.Namespace) -> int:
         # progress is written), even when the parent process started us with SIGINT ignored.
         stop_signals = [signal.SIGINT, signal.SIGTERM]
         previous = {sig: signal.signal(sig, request_stop) for sig in stop_signals}
-        watcher = library.watch(report)
         folders = ", ".join(shown(root) for root in library.roots())
-        print(f"Watching {folders} (Ctrl+C stops)", flush=True)
+        print(f"Watching {folders} (Ctrl+C stops)", flush=True)  # before the watcher's lines
+        watcher = library.watch(report)
         try:
             while not stop.wait(0.5):
                 if watcher.failure is not None:

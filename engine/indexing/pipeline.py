@@ -23,7 +23,9 @@ from twinlens.engine.errors import DecodeError, DecodeReason
 from twinlens.engine.media.decode import DecodedPhoto, PhotoInfo, decode_photo
 from twinlens.engine.media.files import FileStat, content_hash, hash_bytes
 from twinlens.engine.media.signature import (
+    content_box,
     saturation,
+    signature,
     signature_of,
     thumbnail,
     thumbnail_blob,
@@ -187,6 +189,8 @@ class Pipeline:
 def _facts(content: str, decoded: DecodedPhoto) -> ContentFacts:
     info = decoded.info
     thumb = thumbnail(decoded.image)
+    box = content_box(decoded.image)
+    trimmed = to_blob(signature(decoded.image.crop(box))) if box else None
     return ContentFacts(
         content,
         info.width,
@@ -198,4 +202,5 @@ def _facts(content: str, decoded: DecodedPhoto) -> ContentFacts:
         thumbnail_blob(thumb),
         saturation(decoded.image),
         info.quality,
+        trimmed,
     )

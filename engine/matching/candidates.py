@@ -26,6 +26,8 @@ SIGNATURE = 1
 """Source flag: the pair's pixel-structure signatures are close (in some dihedral variant)."""
 CODE = 2
 """Source flag: the pair's learned codes are among each other's nearest."""
+TRIMMED = 4
+"""Source flag: one picture's inside (without bars or a frame) matches the other's whole."""
 _INVERSE = (0, 1, 2, 3, 4, 6, 5, 7)  # the dihedral variant that undoes each one
 _NO_SIGNATURE = BLOCK * BLOCK
 
@@ -83,6 +85,25 @@ def _as_variant(pairs: Pairs, variant: int) -> tuple[np.ndarray, ...]:
     low, high = np.where(swap, j, i), np.where(swap, i, j)
     v = np.where(swap, _INVERSE[variant], variant).astype(np.uint8)
     return low, high, pairs.distance.astype(np.int16), v
+
+
+def trimmed_pairs(
+    trimmed: list[bytes | None], packed: np.ndarray, has: np.ndarray, radius: int
+) -> CandidatePairs:
+    """Pictures whose inside, without uniform bars or a frame, matches another's signature."""
+    rows = np.array([i for i, t in enumerate(trimmed) if t is not None], dtype=np.int64)
+    if not len(rows) or not has.any():
+        return _empty()
+    inside, _ = signature_codes([trimmed[i] for i in rows])
+    base = np.flatnonzero(has)
+    pairs = cross_pairs(inside[:, 0], packed[base, 0], 64, radius)
+    left, right = rows[pairs.left], base[pairs.right]
+    keep = left != right
+    left, right = left[keep], right[keep]
+    low, high = np.minimum(left, right), np.maximum(left, right)
+    flags = np.full(len(low), TRIMMED, np.uint8)
+    far = np.full(len(low), _NO_SIGNATURE, dtype=np.int16)
+    return unite(CandidatePairs(low, high, flags, far, np.zeros(len(low), np.uint8)))
 
 
 def code_pairs(codes: np.ndarray, bits_: int, k: int, max_radius: int) -> CandidatePairs:

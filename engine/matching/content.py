@@ -25,6 +25,8 @@ class Candidate:
     saturation: float | None = None
     quality: int = 0
     """JPEG quality estimated from the quantisation tables (0: not a JPEG, or unknown)."""
+    trim_signature: bytes | None = None
+    """Signature of the picture inside uniform bars or a frame (a letterboxed copy)."""
 
     @property
     def has_camera_metadata(self) -> bool:

@@ -17,21 +17,27 @@ from twinlens.engine.tiers import TIER_SIMILAR_SHOT
 
 from .candidates import (
     CODE,
+    TRIMMED,
+    CandidatePairs,
     code_pairs,
     signature_codes,
     signature_evidence,
     signature_pairs,
+    trimmed_pairs,
     unite,
 )
 from .content import Candidate
 from .groups import DuplicateGroup, Link, all_similar, code_groups, exact_groups, groups_from_links
 from .hamming import row_distances
 from .verify import (
+    NOT_A_DUPLICATE,
     SIGNATURE_CANDIDATE_RADIUS,
     GreyLoader,
+    Picture,
     ThumbSource,
     Verdict,
     can_align,
+    confirmed,
     geometric_verdicts,
     global_verdicts,
 )
@@ -85,7 +91,10 @@ def find_duplicates(
     packed, has = signature_codes([c.signature for c in candidates])
     by_signature = signature_pairs(packed, has, SIGNATURE_CANDIDATE_RADIUS)
     by_code = code_pairs(codes[plan.kind], bits, plan.neighbours, plan.max_radius)
-    pairs = unite(by_signature, by_code)
+    by_frame = trimmed_pairs(
+        [c.trim_signature for c in candidates], packed, has, SIGNATURE_CANDIDATE_RADIUS
+    )
+    pairs = unite(by_signature, by_code, by_frame)
     report.signature_pairs, report.code_pairs = len(by_signature), len(by_code)
     report.candidates = len(pairs)
     distance, variant = pairs.signature_distance.copy(), pairs.variant.copy()
@@ -95,30 +104,9 @@ def find_duplicates(
             packed, has, pairs.left[unknown], pairs.right[unknown]
         )
     pictures = [c.picture for c in candidates]
-    first = global_verdicts(
-        pictures, pairs.left, pairs.right, distance, variant, evidence.thumbs_of
-    )
-    tiers, changes = list(first.tiers), list(first.changes)
-    report.global_verified = sum(1 for t in tiers if t)
-    open_pairs = [
-        k
-        for k in range(len(pairs))
-        if not tiers[k]
-        and pairs.source[k] & CODE
-        and can_align(pictures[int(pairs.left[k])])
-        and can_align(pictures[int(pairs.right[k])])
-    ]
-    report.geometric_checked = len(open_pairs)
-    second = geometric_verdicts(
-        pictures,
-        [(int(pairs.left[k]), int(pairs.right[k])) for k in open_pairs],
-        evidence.load_grey,
-        lambda i, j: evidence.cached(candidates[i].hash, candidates[j].hash),
-        lambda i, j, v: evidence.remember(candidates[i].hash, candidates[j].hash, v),
-    )
-    for k, verdict in zip(open_pairs, second, strict=True):
-        tiers[k], changes[k] = verdict.tier, verdict.change
-    report.geometric_verified = sum(1 for v in second if v.tier)
+    verdicts = _ladder(candidates, pictures, pairs, distance, variant, evidence, report)
+    tiers = [v.tier for v in verdicts]
+    changes = [v.change for v in verdicts]
     verified = np.flatnonzero([bool(t) for t in tiers])
     code_distance = row_distances(
         codes["semantic"], pairs.left[verified], pairs.right[verified]
@@ -132,6 +120,66 @@ def find_duplicates(
     exact = [g for g in exact_groups(candidates) if g.keeper not in grouped]
     report.groups = len(exact) + len(groups)
     return exact + groups, keepers
+
+
+def _ladder(
+    candidates: Sequence[Candidate],
+    pictures: list[Picture],
+    pairs: CandidatePairs,
+    distance: np.ndarray,
+    variant: np.ndarray,
+    evidence: Evidence,
+    report: Report,
+) -> list[Verdict]:
+    """Each pair's verdict: from the cache, else thumbnails, then 256 px, then geometry."""
+    left, right = pairs.left.tolist(), pairs.right.tolist()
+    out: list[Verdict | None] = [
+        evidence.cached(candidates[i].hash, candidates[j].hash)
+        for i, j in zip(left, right, strict=True)
+    ]
+    todo = np.array([k for k, v in enumerate(out) if v is None], dtype=np.int64)
+    thumb = global_verdicts(
+        pictures,
+        pairs.left[todo],
+        pairs.right[todo],
+        distance[todo],
+        variant[todo],
+        evidence.thumbs_of,
+    )
+    greys: dict[tuple[int, int], np.ndarray | None] = {}
+
+    def grey(picture: Picture, side: int) -> np.ndarray | None:
+        key = (id(picture), side)
+        if key not in greys:
+            greys[key] = evidence.load_grey(picture, side)
+        return greys[key]
+
+    geometry: list[int] = []
+    for k, tier, change in zip(todo.tolist(), thumb.tiers, thumb.changes, strict=True):
+        i, j = left[k], right[k]
+        verdict = NOT_A_DUPLICATE
+        if tier:
+            verdict = confirmed(pictures[i], pictures[j], Verdict(tier, change), grey)
+            report.global_verified += bool(verdict.tier)
+        alignable = can_align(pictures[i]) and can_align(pictures[j])
+        if not verdict.tier and pairs.source[k] & (CODE | TRIMMED) and alignable:
+            geometry.append(k)
+            continue
+        if tier:  # a decode was needed to say no (or yes): never again
+            evidence.remember(candidates[i].hash, candidates[j].hash, verdict)
+        out[k] = verdict
+    report.geometric_checked = len(geometry)
+    second = geometric_verdicts(
+        pictures,
+        [(left[k], right[k]) for k in geometry],
+        grey,
+        lambda i, j: None,
+        lambda i, j, v: evidence.remember(candidates[i].hash, candidates[j].hash, v),
+    )
+    for k, verdict in zip(geometry, second, strict=True):
+        out[k] = verdict
+    report.geometric_verified = sum(1 for v in second if v.tier)
+    return [v if v is not None else NOT_A_DUPLICATE for v in out]
 
 
 def similar_groups(

@@ -23,20 +23,21 @@ from .verify import Picture
 log = logging.getLogger(__name__)
 
 
-def load_grey(picture: Picture) -> np.ndarray | None:
-    """The first readable file of ``picture`` in grey, at most 1024 px on its longer side."""
+def load_grey(picture: Picture, side: int = MAX_SIDE) -> np.ndarray | None:
+    """The first readable file of ``picture`` in grey, at most ``side`` px on its longer side."""
     for path in picture.paths:
         try:
-            return grey_of_image(decode_photo(path, min_size=MAX_SIDE, max_side=MAX_SIDE).image)
+            decoded = decode_photo(path, min_size=side, max_side=side).image
         except DecodeError:
             continue
+        return grey_of_image(decoded, side)
     return None
 
 
-def grey_of_image(image: Image.Image) -> np.ndarray:
-    """An image in memory in grey, at most 1024 px on its longer side."""
+def grey_of_image(image: Image.Image, side: int = MAX_SIDE) -> np.ndarray:
+    """An image in memory in grey, at most ``side`` px on its longer side."""
     grey = image.convert("L")
-    grey.thumbnail((MAX_SIDE, MAX_SIDE))
+    grey.thumbnail((side, side))
     return np.asarray(grey, dtype=np.uint8)
 
 

@@ -1,10 +1,14 @@
-"""Duplicate groups from verified pairs, without chaining, each with a suggested keeper.
+"""Duplicate groups from verified pairs, each with a suggested keeper.
 
-A group is built around its keeper: members join in order of distance to the keeper and only
-if they are linked to every member already in (a clique). So A~B and B~C never put A and C
-together unless A~C too. Byte-identical files are one content (the exact tier) before any
-pair is looked at. Similar shots are grouped separately, over one representative per
-duplicate group, so they are never reported as duplicates.
+Two ways of joining, for two kinds of link:
+- verified duplicate links (``groups_from_links``) join by connected component: each link
+  says "the same photo, edited", so a crop of a resized copy of a photo belongs with the
+  photo even when the crop and the photo were not compared directly;
+- code-distance links (``code_groups``: similar shots, which are different photos) join only
+  as keeper-centred cliques, so A~B and B~C never put A and C together unless A~C too.
+Byte-identical files are one content (the exact tier) before any pair is looked at. Similar
+shots are grouped separately, over one representative per duplicate group, so they are never
+reported as duplicates.
 """
 
 from __future__ import annotations
@@ -108,7 +112,7 @@ def code_groups(
         )
         if t
     ]
-    return groups_from_links(candidates, links)
+    return groups_from_links(candidates, links, cliques=True)
 
 
 def tiers_by_distance(same_photo_radius: int) -> PairTiers:
@@ -128,23 +132,37 @@ def all_similar(pairs: Pairs) -> list[str]:
 
 
 def groups_from_links(
-    candidates: Sequence[Candidate], links: Sequence[Link]
+    candidates: Sequence[Candidate],
+    links: Sequence[Link],
+    cliques: bool = False,
 ) -> tuple[list[DuplicateGroup], list[int]]:
-    """Keeper-centred clique groups over verified links; returns the groups and keepers.
+    """Groups over links: connected components (verified duplicates), or keeper-centred
+    cliques (``cliques``: code-distance links). Returns the groups and each keeper's row.
 
-    A group's tier is the loosest tier of its keeper's links.
+    A group's tier is the loosest tier of its links; a member's edit is named from its own
+    link to the keeper (none when it joined through another copy).
     """
+    near = _near(links)
+    groups, keepers = [], []
+    for component in _components(near):
+        if cliques:
+            parts = _cliques(component, near, candidates)
+        else:
+            ordered = sorted(component, key=lambda i: rank_key(candidates[i]))
+            parts = [(ordered[0], ordered)]
+        for keeper, members in parts:
+            groups.append(_make_group(keeper, members, near, candidates))
+            keepers.append(keeper)
+    return groups, keepers
+
+
+def _near(links: Sequence[Link]) -> dict[int, dict[int, tuple[int, str, Change | None]]]:
     near: dict[int, dict[int, tuple[int, str, Change | None]]] = defaultdict(dict)
     for link in links:
         inverse = link.change.inverted() if link.change is not None else None
         near[link.left][link.right] = (link.distance, link.tier, link.change)
         near[link.right][link.left] = (link.distance, link.tier, inverse)
-    groups, keepers = [], []
-    for component in _components(near):
-        for keeper, members in _cliques(component, near, candidates):
-            groups.append(_make_group(keeper, members, near, candidates))
-            keepers.append(keeper)
-    return groups, keepers
+    return near
 
 
 def _components(near: dict[int, dict[int, tuple[int, str, Change | None]]]) -> list[list[int]]:
@@ -204,12 +222,15 @@ def _make_group(
     rows += [Member(p, 0, "identical file") for p in sorted(best.paths) if p != keeper_path]
     tier = TIER_EXACT
     for node in members[1:]:
-        dist, pair_tier, change = near[keeper][node]
-        tier = loosest([tier, pair_tier])
+        tier = loosest([tier, *(t for _, t, _ in near[node].values())])
         other = candidates[node]
-        edit = ""
-        if change is not None:
-            edit = describe(best.picture, other.picture, change, (best.format, other.format))
+        dist, edit = 0, ""
+        if node in near[keeper]:
+            dist, _, change = near[keeper][node]
+            if change is not None:
+                edit = describe(best.picture, other.picture, change, (best.format, other.format))
+        else:
+            dist = min(d for d, _, _ in near[node].values())
         rows += [Member(p, dist, edit) for p in sorted(other.paths)]
     runner_up = candidates[members[1]]
     return DuplicateGroup(tier, keeper_path, keeper_reason(best, runner_up), tuple(rows))

@@ -124,14 +124,12 @@ class Alignment:
 
 def local_alignment(a: LocalFeatures, b: LocalFeatures) -> Alignment | None:
     """The best similarity transform from ``b`` onto ``a`` (plain or mirrored), if any."""
-    best: Alignment | None = None
-    for mirrored in (False, True):
-        points = b.mirrored_points if mirrored else b.points
-        descriptors = b.mirrored_descriptors if mirrored else b.descriptors
-        found = _fit(a.points, a.descriptors, points, descriptors, mirrored)
-        if found is not None and (best is None or found.inliers > best.inliers):
-            best = found
-    return best
+    plain = _fit(a.points, a.descriptors, b.points, b.descriptors, False)
+    if plain is not None and plain.inliers >= 0.25 * max(1, plain.matches):
+        return plain  # a clear plain match: the mirrored one cannot beat it
+    mirrored = _fit(a.points, a.descriptors, b.mirrored_points, b.mirrored_descriptors, True)
+    candidates = [found for found in (plain, mirrored) if found is not None]
+    return max(candidates, key=lambda found: found.inliers, default=None)
 
 
 def _fit(
@@ -173,6 +171,9 @@ class OverlapScore:
     """Share of the textured overlap blocks that agree (correlation >= 0.6)."""
     textured: int
     median_ncc: float
+    close: float = 0.0
+    """Share of the textured blocks that agree closely (correlation >= 0.8): another shot a
+    step away matches loosely almost everywhere, an edited copy matches closely."""
 
 
 def overlap_agreement(a: np.ndarray, b: np.ndarray, alignment: Alignment) -> OverlapScore:
@@ -187,20 +188,28 @@ def overlap_agreement(a: np.ndarray, b: np.ndarray, alignment: Alignment) -> Ove
     valid = cv2.erode(ones, np.ones((5, 5), np.uint8)) > 0
     coverage_first = float(valid.mean())
     coverage_second = float(valid.sum() / max(1, b.shape[0] * b.shape[1]) / alignment.scale**2)
-    fa, fw = a.astype(np.float32), warped.astype(np.float32)
-    scores = []
-    step = OVERLAP_BLOCK
-    for y in range(0, height - step + 1, step):
-        for x in range(0, width - step + 1, step):
-            if not valid[y : y + step, x : x + step].all():
-                continue
-            ba, bw = fa[y : y + step, x : x + step], fw[y : y + step, x : x + step]
-            if ba.std() < 2 * TEXTURED_STD:
-                continue
-            scores.append(_ncc(ba, bw))
-    agreeing = float(np.mean(np.array(scores) >= 0.6)) if scores else 0.0
-    median = float(np.median(scores)) if scores else 0.0
-    return OverlapScore(coverage_first, min(1.0, coverage_second), agreeing, len(scores), median)
+    step = max(8, min(OVERLAP_BLOCK, min(height, width) // 20))  # finer on small pictures
+    rows, cols = height // step, width // step
+    crop = (slice(0, rows * step), slice(0, cols * step))
+
+    def blocks_of(image: np.ndarray) -> np.ndarray:
+        tiles = image[crop].reshape(rows, step, cols, step).transpose(0, 2, 1, 3)
+        return tiles.reshape(rows * cols, step * step).astype(np.float32)
+
+    fa, fw = blocks_of(a), blocks_of(warped)
+    inside = blocks_of(valid.astype(np.uint8)).min(axis=1) > 0
+    usable = inside & (fa.std(axis=1) >= 2 * TEXTURED_STD)
+    if not usable.any():
+        return OverlapScore(coverage_first, min(1.0, coverage_second), 0.0, 0, 0.0, 0.0)
+    values = _ncc_rows(fa[usable], fw[usable])
+    return OverlapScore(
+        coverage_first,
+        min(1.0, coverage_second),
+        float((values >= 0.6).mean()),
+        len(values),
+        float(np.median(values)),
+        float((values >= 0.8).mean()),
+    )
 
 
 def thumb_agreement_batch(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -228,3 +237,40 @@ def _ncc_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     b = b - b.mean(axis=1, keepdims=True)
     denominator = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
     return np.where(denominator > 1e-6, (a * b).sum(axis=1) / np.maximum(denominator, 1e-6), 0.0)
+
+
+CONFIRM_SIDE = 256
+"""Global matches are confirmed on decodes of at most this size (a thumbnail cannot tell a
+slightly zoomed second shot from a resized copy; 256 px can)."""
+
+
+@dataclass(frozen=True)
+class FrameScore:
+    blocks: float
+    """Share of the textured blocks that agree (correlation >= 0.6)."""
+    median_ncc: float
+    textured: int
+
+
+def frame_agreement(a: np.ndarray, b: np.ndarray) -> FrameScore:
+    """Two grey pictures of one frame (``b`` already turned like ``a``), compared block by
+    block at the smaller one's size: a resize or a recompression agrees everywhere, another
+    shot a step closer or further does not."""
+    from PIL import Image
+
+    first, second = Image.fromarray(a), Image.fromarray(b)
+    size = min(first.size, second.size, key=lambda s: s[0] * s[1])
+    fa = np.asarray(first.resize(size, Image.Resampling.BOX), dtype=np.float32)
+    fb = np.asarray(second.resize(size, Image.Resampling.BOX), dtype=np.float32)
+    step = max(4, min(16, min(size) // 8))
+    scores = []
+    for y in range(0, size[1] - step + 1, step):
+        for x in range(0, size[0] - step + 1, step):
+            block_a, block_b = fa[y : y + step, x : x + step], fb[y : y + step, x : x + step]
+            if block_a.std() < 2 * TEXTURED_STD:
+                continue
+            scores.append(_ncc(block_a, block_b))
+    if not scores:
+        return FrameScore(0.0, 0.0, 0)
+    values = np.array(scores)
+    return FrameScore(float((values >= 0.6).mean()), float(np.median(values)), len(values))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from PIL import Image
 
 from twinlens.engine.model.encoder import SEMANTIC
 from twinlens.engine.tiers import TIER_EXACT, TIER_SAME_PHOTO, TIER_SIMILAR_SHOT, rank
@@ -20,7 +21,16 @@ from .candidates import signature_codes, signature_evidence
 from .collection import Collection
 from .content import Candidate
 from .duplicates import Evidence
-from .verify import Picture, can_align, geometric_verdicts, global_verdicts
+from .evidence import grey_of_image
+from .verify import (
+    GreyLoader,
+    Picture,
+    Verdict,
+    can_align,
+    confirmed,
+    geometric_verdicts,
+    global_verdicts,
+)
 
 NO_MATCH = ""
 """The answer's tier when nothing in the library is even a similar shot."""
@@ -152,9 +162,13 @@ def _tiers(
             present[own[0]] = True
         return out, present
 
-    tiers = global_verdicts(pictures, left, right, distance, variant, thumbs_of).tiers
+    thumb = global_verdicts(pictures, left, right, distance, variant, thumbs_of)
+    load = _loader(query, evidence)
     tiers = [
-        TIER_EXACT if c.hash == query.content else t for c, t in zip(candidates, tiers, strict=True)
+        TIER_EXACT
+        if c.hash == query.content
+        else (confirmed(query.picture, c.picture, Verdict(t, change), load).tier if t else "")
+        for c, t, change in zip(candidates, thumb.tiers, thumb.changes, strict=True)
     ]
     tiers = _geometry(query, candidates, found, tiers, evidence)
     return [
@@ -179,11 +193,7 @@ def _geometry(
         if not t and can_align(candidates[i].picture)
     ]
     pictures = [query.picture, *(candidates[i].picture for i in open_rows)]
-    grey = query.grey
-
-    def load(picture: Picture) -> np.ndarray | None:
-        return grey if picture is query.picture else evidence.load_grey(picture)
-
+    load = _loader(query, evidence)
     verdicts = geometric_verdicts(
         pictures,
         [(0, k + 1) for k in range(len(open_rows))],
@@ -195,6 +205,19 @@ def _geometry(
     for row, verdict in zip(open_rows, verdicts, strict=True):
         out[row] = verdict.tier
     return out
+
+
+def _loader(query: Query, evidence: Evidence) -> GreyLoader:
+    """Decodes for the ladder: the query's own grey picture, the library's from disk."""
+
+    def load(picture: Picture, side: int) -> np.ndarray | None:
+        if picture is not query.picture:
+            return evidence.load_grey(picture, side)
+        if query.grey is None:
+            return None
+        return grey_of_image(Image.fromarray(query.grey), side)
+
+    return load
 
 
 def _collapse(

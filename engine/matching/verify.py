@@ -1,10 +1,12 @@
 """The verification ladder: is a candidate pair the same photo, an edited copy, or neither?
 
-1. **Global** (microseconds, no decoding): the pair's pixel-structure signatures agree within
-   ``SIGNATURE_CANDIDATE_RADIUS`` bits in some dihedral variant, and the stored 32x32 grey
+1. **Global**: the pair's pixel-structure signatures agree within
+   ``SIGNATURE_CANDIDATE_RADIUS`` bits in some dihedral variant; the stored 32x32 grey
    thumbnails, the second turned back by that variant, agree as wholes and block by block
-   (pixels.thumb_agreement). That confirms resizes, recompressions, conversions, blur,
-   noise, brightness, contrast and colour changes, mirrors and quarter turns.
+   (pixels.thumb_agreement, microseconds, no decoding); then decodes of at most 256 px agree
+   block by block (pixels.frame_agreement: a thumbnail cannot tell a second shot taken a
+   step closer from a resized copy). That confirms resizes, recompressions, conversions,
+   blur, noise, brightness, contrast and colour changes, mirrors and quarter turns.
 2. **Geometric** (tens of milliseconds, pairs that fail 1): ORB keypoints, a RANSAC similarity
    transform, and the aligned overlap compared block by block (pixels.local_alignment,
    pixels.overlap_agreement). That confirms crops, tilts, letterboxes, borders, watermarks
@@ -28,14 +30,17 @@ from twinlens.engine.media.signature import DIHEDRAL, UNDO_DIHEDRAL
 from twinlens.engine.tiers import TIER_EDITED_COPY, TIER_SAME_PHOTO
 
 from .pixels import (
+    CONFIRM_SIDE,
+    MAX_SIDE,
     LocalFeatures,
+    frame_agreement,
     local_alignment,
     local_features,
     overlap_agreement,
     thumb_agreement_batch,
 )
 
-VERIFIER = "pixels-1"
+VERIFIER = "pixels-3"
 """Identity of this ladder and its thresholds: cached verdicts of another are never read."""
 
 SIGNATURE_CANDIDATE_RADIUS = 8
@@ -46,12 +51,17 @@ THUMB_NCC = 0.94
 """Whole-thumbnail correlation a global match needs (other shots of one object: <= 0.82)."""
 THUMB_BLOCKS = 0.9
 """Share of textured thumbnail blocks that must agree."""
+FRAME_BLOCKS = 0.8
+"""Share of 256 px blocks that must agree (light edits: >= 0.85; a step-closer shot: 0.30)."""
 MIN_INLIERS = 25
 """RANSAC inliers a geometric match needs (crops to 50 %: >= 45)."""
 OVERLAP_BLOCKS = 0.88
 """Share of the aligned overlap's textured blocks that must agree (another shot: <= 0.81)."""
 OVERLAP_MEDIAN = 0.90
 """Median block correlation of the aligned overlap."""
+OVERLAP_CLOSE = 0.86
+"""Share of overlap blocks that must agree closely (edited copies: >= 0.87 bar captions;
+the closest other shot: 0.84)."""
 MIN_OVERLAP = 0.35
 """The copy must cover at least this share of the original (crops to 50 %: 0.49)."""
 MIN_GEOMETRY_SIDE = 96
@@ -118,8 +128,8 @@ class Picture:
     paths: tuple[str, ...]
 
 
-GreyLoader = Callable[[Picture], np.ndarray | None]
-"""Decodes a picture to grey at most 1024 px (None when none of its files can be read)."""
+GreyLoader = Callable[[Picture, int], np.ndarray | None]
+"""Decodes a picture to grey at most ``side`` px (None when none of its files can be read)."""
 
 
 def geometric_verdict(
@@ -134,6 +144,7 @@ def geometric_verdict(
     overlap = overlap_agreement(first.grey, second.grey, alignment)
     if (
         overlap.blocks < OVERLAP_BLOCKS
+        or overlap.close < OVERLAP_CLOSE
         or overlap.median_ncc < OVERLAP_MEDIAN
         or overlap.coverage_first < MIN_OVERLAP
         or overlap.textured < 8
@@ -281,6 +292,18 @@ def _turned_back(thumbs: np.ndarray, variants: np.ndarray) -> np.ndarray:
     return out
 
 
+def confirmed(a: Picture, b: Picture, verdict: Verdict, load_grey: GreyLoader) -> Verdict:
+    """The end of step 1: the thumbnail match, checked on decodes of at most 256 px."""
+    first, second = load_grey(a, CONFIRM_SIDE), load_grey(b, CONFIRM_SIDE)
+    if first is None or second is None:
+        return NOT_A_DUPLICATE
+    undo = UNDO_DIHEDRAL[verdict.change.variant]
+    if undo is not None:
+        second = np.asarray(Image.fromarray(second).transpose(undo))
+    score = frame_agreement(first, second)
+    return verdict if score.blocks >= FRAME_BLOCKS and score.textured >= 4 else NOT_A_DUPLICATE
+
+
 def geometric_verdicts(
     pictures: Sequence[Picture],
     pairs: Sequence[tuple[int, int]],
@@ -294,7 +317,7 @@ def geometric_verdicts(
 
     def features_of(index: int) -> LocalFeatures | None:
         if index not in features:
-            grey = load_grey(pictures[index])
+            grey = load_grey(pictures[index], MAX_SIDE)
             features[index] = local_features(grey) if grey is not None else None
         return features[index]
 

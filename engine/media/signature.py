@@ -130,3 +130,40 @@ def distances(left: np.ndarray, right: np.ndarray, dihedral: bool = True) -> np.
     for option in options:
         best = np.minimum(best, (base != bits(option)).sum(axis=1))
     return best
+
+
+def content_box(image: Image.Image) -> tuple[int, int, int, int] | None:
+    """The picture inside uniform bars or a frame (letterbox, border), as a crop box of
+    ``image``, or None when nothing uniform surrounds it. The signature of that inside
+    finds a letterboxed or framed copy of a photo, whose own signature does not."""
+    grey = image.convert("L")
+    scale = max(grey.size) / 256
+    small = grey.resize((max(1, round(grey.width / scale)), max(1, round(grey.height / scale))))
+    pixels = np.asarray(small, dtype=np.float32)
+    top = _uniform_run(pixels)
+    bottom = _uniform_run(pixels[::-1])
+    left = _uniform_run(pixels.T)
+    right = _uniform_run(pixels.T[::-1])
+    h, w = pixels.shape
+    inner = (w - left - right) * (h - top - bottom)
+    if inner <= 0 or inner > 0.97 * w * h:
+        return None
+    return (
+        round(left * scale),
+        round(top * scale),
+        round((w - right) * scale),
+        round((h - bottom) * scale),
+    )
+
+
+def _uniform_run(rows: np.ndarray) -> int:
+    """How many leading rows are one flat colour (at most 40 % of the picture)."""
+    edge = float(rows[0].mean())
+    limit = int(rows.shape[0] * 0.4)
+    count = 0
+    while count < limit:
+        row = rows[count]
+        if row.std() > 4.0 or abs(float(row.mean()) - edge) > 10.0:
+            break
+        count += 1
+    return count

@@ -64,9 +64,11 @@ class Encoder:
         self._input = self._session.get_inputs()[0].name
 
     def encode_array(self, batch: np.ndarray) -> Encoded:
-        """Codes and embeddings of an already preprocessed NCHW float32 batch."""
-        bits, embeddings = self._session.run(["bits", "embedding"], {self._input: batch})
-        return Encoded({SEMANTIC: pack_bits(bits)}, np.asarray(embeddings, dtype=np.float32))
+        """Codes (every kind the model has) and embeddings of a preprocessed NCHW batch."""
+        specs = self.meta.code_specs
+        outputs = self._session.run([s.output for s in specs] + ["embedding"], {self._input: batch})
+        codes = {spec.kind: pack_bits(bits) for spec, bits in zip(specs, outputs, strict=False)}
+        return Encoded(codes, np.asarray(outputs[-1], dtype=np.float32))
 
 
 def _make_session(path: Path, threads: int | None, cpu_only: bool) -> Any:

@@ -9,17 +9,36 @@ radius means which duplicate tier, and which model produced a code. Stored as ON
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from twinlens.engine.errors import ModelError
 from twinlens.engine.tiers import TIER_EDITED_COPY, TIER_SAME_PHOTO, TIER_SIMILAR_SHOT
 
 from .preprocess import PreprocessConfig
 
-FORMAT_VERSION = 1
-"""Version of this metadata schema; a model written by a newer schema is refused."""
+FORMAT_VERSION = 2
+"""Version of this metadata schema; a model written by a newer schema is refused.
+
+1: one code, the ``bits`` output. 2: a ``codes`` list, each code with its kind, output,
+length and candidate search (a duplicate code beside the semantic one).
+"""
 
 # Radii are inclusive (distance <= radius); the tiers themselves: engine/tiers.py.
+
+
+@dataclass(frozen=True)
+class CodeSpec:
+    """One binary code of a model: what it is for, where the graph outputs it, its search."""
+
+    kind: str
+    """``semantic`` (similar pictures close: similar shots, search) or ``duplicate`` (a photo
+    and its edits close, other photos apart: duplicate candidates)."""
+    output: str
+    bits: int
+    candidate_radius: int = 0
+    """Duplicate candidates: the nearest contents within this many bits..."""
+    candidate_neighbours: int = 0
+    """...at most this many per photo."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +56,12 @@ class ModelMeta:
     embedding_dim: int = 0
     description: str = ""
     training_commit: str = ""
+    codes: tuple[CodeSpec, ...] = ()
+    """The model's codes; empty (format 1) means one semantic code of ``bits`` bits."""
+
+    def __post_init__(self) -> None:
+        if not self.codes:  # a format 1 file: its one code is the semantic ``bits`` output
+            object.__setattr__(self, "codes", (CodeSpec("semantic", "bits", self.bits),))
 
     @property
     def key(self) -> str:
@@ -44,17 +69,24 @@ class ModelMeta:
         return f"{self.model_id}@{self.model_version}"
 
     @property
+    def code_specs(self) -> tuple[CodeSpec, ...]:
+        return self.codes
+
+    @property
     def code_kinds(self) -> tuple[str, ...]:
-        """The kinds of code this model gives each photo (its file's ``bits`` output)."""
-        return ("semantic",)
+        """The kinds of code this model gives each photo."""
+        return tuple(spec.kind for spec in self.code_specs)
+
+    def code(self, kind: str) -> CodeSpec:
+        return next(spec for spec in self.code_specs if spec.kind == kind)
 
     def candidate_radius(self, kind: str) -> int:
         """The radius within which ``kind`` codes propose duplicate candidates."""
-        return self.tier_radii[TIER_EDITED_COPY]
+        return self.code(kind).candidate_radius or self.tier_radii[TIER_EDITED_COPY]
 
     def candidate_neighbours(self, kind: str) -> int:
         """How many nearest contents by ``kind`` code each photo proposes."""
-        return 5
+        return self.code(kind).candidate_neighbours or 5
 
     def radius(self, tier: str) -> int:
         return self.tier_radii[tier]
@@ -76,6 +108,7 @@ class ModelMeta:
             "embedding_dim": str(self.embedding_dim),
             "description": self.description,
             "training_commit": self.training_commit,
+            "codes": json.dumps([asdict(spec) for spec in self.code_specs]),
         }
 
     @classmethod
@@ -111,6 +144,7 @@ class ModelMeta:
                 embedding_dim=int(props.get("embedding_dim", "0")),
                 description=props.get("description", ""),
                 training_commit=props.get("training_commit", ""),
+                codes=tuple(CodeSpec(**spec) for spec in json.loads(props.get("codes", "[]"))),
             )
         except ModelError:
             raise
@@ -123,6 +157,11 @@ class ModelMeta:
         """Refuse metadata the engine cannot use safely."""
         if self.bits <= 0:
             raise ModelError(f"the model declares {self.bits} bits")
+        kinds = [spec.kind for spec in self.code_specs]
+        if "semantic" not in kinds or len(set(kinds)) != len(kinds):
+            raise ModelError(f"the model's codes must be one semantic code and others: {kinds}")
+        if any(spec.bits <= 0 for spec in self.code_specs):
+            raise ModelError("the model declares a code of no bits")
         missing = {TIER_SAME_PHOTO, TIER_EDITED_COPY, TIER_SIMILAR_SHOT} - set(self.tier_radii)
         if missing:
             raise ModelError(f"the model's metadata lacks tier radii for {sorted(missing)}")

@@ -122,6 +122,7 @@ def m007_verification(db: Database) -> None:
     contents.add_column("thumb", bytes)
     contents.add_column("saturation", float)
     contents.add_column("quality", int)
+    contents.add_column("trim_signature", bytes)  # of the picture inside bars or a frame
     db.table("verdicts").create(
         {
             "low": str,  # the smaller content hash of the pair

@@ -62,6 +62,8 @@ class ContentFacts:
     saturation: float | None = None
     quality: int | None = None
     """JPEG quality estimated from the quantisation tables (0: not a JPEG)."""
+    trim_signature: bytes | None = None
+    """Signature of the picture inside uniform bars or a frame, when it has them."""
 
 
 IndexedFile = tuple[str, int, int, str]
@@ -335,7 +337,7 @@ class Store:
             marks = ",".join("?" * len(part))
             sql = (
                 "select hash, width, height, format, camera, taken_at, signature, null,"
-                f" saturation, quality from contents where hash in ({marks})"
+                f" saturation, quality, trim_signature from contents where hash in ({marks})"
             )  # thumbnails are read only when verification needs them (thumbs)
             for row in self.rows(sql, part):
                 found[row[0]] = ContentFacts(*row)
@@ -404,6 +406,11 @@ class Store:
                 " tier = excluded.tier, edit = excluded.edit, created_at = excluded.created_at",
                 [(low, high, verifier, tier, edit, now) for low, high, tier, edit in found],
             )
+
+    def forget_verdicts(self) -> None:
+        """Drop every cached verdict (benchmarks time a first run)."""
+        with self.writing() as db:
+            db.execute("delete from verdicts")
 
     def dismiss(self, hashes: list[str]) -> None:
         with self.writing() as db:

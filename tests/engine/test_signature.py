@@ -67,9 +67,15 @@ def test_code_match_without_pixel_agreement_is_not_a_duplicate(
         for i, im in enumerate(images)
     ]
     thumbs = np.stack([thumbnail(im) for im in images])
+    by_path = {f"/p/{i}.jpg": im for i, im in enumerate(images)}
+
+    def grey(picture, side):  # type: ignore[no-untyped-def]
+        image = by_path[picture.paths[0]].convert("L")
+        image.thumbnail((side, side))
+        return np.asarray(image)
+
     evidence = Evidence(
-        thumbs_of=lambda rows: (thumbs[rows], np.ones(len(rows), dtype=bool)),
-        load_grey=lambda picture: None,
+        thumbs_of=lambda rows: (thumbs[rows], np.ones(len(rows), dtype=bool)), load_grey=grey
     )
     same_code = {"semantic": codes.pack_bits(np.zeros((3, 64), dtype=np.uint8))}
     plan = CandidatePlan("semantic", neighbours=5, max_radius=8)
@@ -78,8 +84,7 @@ def test_code_match_without_pixel_agreement_is_not_a_duplicate(
     assert groups[0].tier == "same_photo"
     assert groups[0].members[1].edit == "resized to 50 %"
     no_thumbs = Evidence(
-        thumbs_of=lambda rows: (thumbs[rows], np.zeros(len(rows), dtype=bool)),
-        load_grey=lambda picture: None,
+        thumbs_of=lambda rows: (thumbs[rows], np.zeros(len(rows), dtype=bool)), load_grey=grey
     )
     groups, _ = find_duplicates(cands, same_code, 64, plan, no_thumbs)
     assert groups == []

@@ -148,9 +148,21 @@ def _rotated(transpose: Image.Transpose) -> Edit:
     return lambda im: im.transpose(transpose)
 
 
+def _resized(percent: int) -> Edit:
+    return lambda im: _scale(im, percent / 100)
+
+
+def _cropped(percent: int, where: str) -> Edit:
+    return lambda im: _crop(im, percent / 100, where)
+
+
+def _tilted(degrees: float, fill: bool) -> Edit:
+    return lambda im: _tilt(im, degrees, fill)
+
+
 KINDS: tuple[EditKind, ...] = (
     *(EditKind(f"jpeg_q{q}", _jpeg(q)) for q in (10, 20, 40, 70, 95)),
-    *(EditKind(f"resize_{p}", lambda im, p=p: _scale(im, p / 100)) for p in (10, 25, 40, 70)),
+    *(EditKind(f"resize_{p}", _resized(p)) for p in (10, 25, 40, 70)),
     EditKind("png", lambda im: im, "PNG"),
     EditKind("webp", lambda im: im, "WEBP"),
     EditKind("heic", lambda im: im, "HEIC"),
@@ -172,7 +184,7 @@ KINDS: tuple[EditKind, ...] = (
     *(
         EditKind(
             f"crop_{k}{'_off' if w != 'centre' else ''}",
-            lambda im, k=k, w=w: _crop(im, k / 100, w),
+            _cropped(k, w),
             group="geometry" if k >= 70 else "hard",
         )
         for k in (95, 90, 80, 70, 60, 50)
@@ -181,7 +193,7 @@ KINDS: tuple[EditKind, ...] = (
     *(
         EditKind(
             f"tilt_{d}{'' if fill else '_cropped'}",
-            lambda im, d=d, f=fill: _tilt(im, d, f),
+            _tilted(d, fill),
             group="geometry" if d <= 10 else "hard",
         )
         for d in (2, 5, 10, 15)
@@ -244,7 +256,8 @@ def split(photos: list[tuple[str, int | None]]) -> tuple[list[int], list[int]]:
     """(calibration, report) indices of ``photos``: every other Kodak photo and every other
     UKBench object group, so thresholds are chosen on half the photos and reported on the
     other half, and other shots of one object never straddle the two."""
-    calibration, report = [], []
+    calibration: list[int] = []
+    report: list[int] = []
     kodak = 0
     for index, (_, group) in enumerate(photos):
         if group is None:
