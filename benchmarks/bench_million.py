@@ -279,6 +279,7 @@ def child(mode: str, library_path: Path, extra: str) -> dict[str, Any]:
 
         with Library(library_path, create=False) as library:
             library.model  # noqa: B018 - the model loads first, as in every command
+            library.store.forget_verdicts()  # a first run: no verdict cached by the CLI's run
             start = time.perf_counter()
             collection = library.collection()
             read = time.perf_counter()
@@ -520,8 +521,16 @@ def run_cli(args: list[str], timeout: float = 3600.0, cap_mb: float = 1e9) -> di
 
 
 def library_of(photos: int) -> Path:
+    """The cached library of ``photos`` records, built if missing and brought to this
+    Twinlens's schema before any clock starts (a migration backs the file up first)."""
+    from twinlens.engine.storage.store import Store
+
     path = CACHE / f"library-{photos}.twinlens"
-    if not path.exists():
+    if path.exists():
+        store = Store(path, create=False)
+        store.forget_verdicts()  # every run times a first dupes, as a fresh library has
+        store.close()
+    else:
         built = build(path, photos, query_code())
         print(
             f"built {built['records']:,} records ({built['planted_files']:,} files in planted"

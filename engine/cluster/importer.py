@@ -220,6 +220,7 @@ def _merge_chunk(
             record.get("thumb"),
             record.get("saturation"),
             record.get("quality"),
+            record.get("trim_signature"),
         )
         codes += [
             (content, meta.key, kind, code)
@@ -250,12 +251,16 @@ def _problem(record: dict[str, Any], meta: ModelMeta) -> str | None:
     kinds, codes = record.get("code_kinds") or [], record.get("codes") or []
     if sorted(kinds) != sorted(meta.code_kinds) or len(kinds) != len(codes):
         return f"codes of kinds {kinds}, expected {list(meta.code_kinds)}"
-    size = words_for(meta.bits) * 8
-    if any(not isinstance(c, bytes) or len(c) != size for c in codes):
-        return f"a code that is not {meta.bits} bits"
+    for kind, code in zip(kinds, codes, strict=True):
+        bits = meta.code(kind).bits
+        if not isinstance(code, bytes) or len(code) != words_for(bits) * 8:
+            return f"a {kind} code that is not {bits} bits"
     signature = record.get("signature")
     if not isinstance(signature, bytes) or len(signature) != _SIGNATURE_BYTES:
         return "no pixel signature"
+    trimmed = record.get("trim_signature")
+    if trimmed is not None and (not isinstance(trimmed, bytes) or len(trimmed) != _SIGNATURE_BYTES):
+        return "a trimmed signature of the wrong size"
     thumb = record.get("thumb")
     if thumb is not None and (not isinstance(thumb, bytes) or len(thumb) != _THUMB_BYTES):
         return "a verification thumbnail of the wrong size"

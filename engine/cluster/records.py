@@ -71,6 +71,7 @@ def schema(info: ShardInfo) -> pa.Schema:
         ("thumb", pa.binary()),
         ("saturation", pa.float64()),
         ("quality", pa.int64()),
+        ("trim_signature", pa.binary()),
     ]
     roots = [base64.b64encode(r).decode("ascii") for r in info.roots]
     metadata = {
@@ -119,6 +120,7 @@ def record_of(prepared: Prepared, model: str) -> dict[str, Any]:
         "thumb": facts.thumb if facts else None,
         "saturation": facts.saturation if facts else None,
         "quality": facts.quality if facts else None,
+        "trim_signature": facts.trim_signature if facts else None,
     }
     if prepared.error is not None:
         row.update(
@@ -154,6 +156,7 @@ def error_record(path: bytes, size: int, mtime_ns: int, reason: str, detail: str
         "thumb": None,
         "saturation": None,
         "quality": None,
+        "trim_signature": None,
     }
 
 

@@ -33,11 +33,13 @@ _MERGE_PHOTO = (
 )
 _MERGE_CONTENT = (
     "insert into contents (hash, width, height, format, camera, taken_at, signature, thumb,"
-    " saturation, quality) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict(hash) do update"
+    " saturation, quality, trim_signature) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " on conflict(hash) do update"
     " set signature = coalesce(contents.signature, excluded.signature),"
     " thumb = coalesce(contents.thumb, excluded.thumb),"
     " saturation = coalesce(contents.saturation, excluded.saturation),"
-    " quality = coalesce(contents.quality, excluded.quality)"
+    " quality = coalesce(contents.quality, excluded.quality),"
+    " trim_signature = coalesce(contents.trim_signature, excluded.trim_signature)"
     " where contents.signature is null or contents.thumb is null"
     " or contents.saturation is null or contents.quality is null"
 )
@@ -100,4 +102,4 @@ def merge_records(
 
 def _content_row(f: ContentFacts) -> tuple[object, ...]:
     return (f.hash, f.width, f.height, f.format, f.camera, f.taken_at, f.signature, f.thumb,
-            f.saturation, f.quality)  # fmt: skip
+            f.saturation, f.quality, f.trim_signature)  # fmt: skip

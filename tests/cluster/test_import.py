@@ -149,7 +149,7 @@ def test_bad_records_are_reported_and_the_rest_imported(
         assert whys == [
             "no absolute path",
             "no content hash",
-            "a code that is not 64 bits",
+            "a semantic code that is not 64 bits",
             "unknown status 'weird'",
             "no pixel signature",
             "codes of the model 'tiny-test@9', not tiny-test@1",
