@@ -502,6 +502,8 @@ while child.poll() is None:
         child.wait()
         break
     time.sleep(0.05)
+if not why and child.returncode:
+    why = f"failed-{child.returncode}"
 print(time.perf_counter() - start, peak, why or "done")
 """
 
@@ -517,6 +519,8 @@ def run_cli(args: list[str], timeout: float = 3600.0, cap_mb: float = 1e9) -> di
         text=True,
     )
     wall, peak, why = out.stdout.split()
+    if why.startswith("failed"):
+        raise SystemExit(f"twinlens {' '.join(args)}: {why}")
     return {"wall_s": float(wall), "peak_mb": float(peak), "stopped": "" if why == "done" else why}
 
 
