@@ -629,10 +629,8 @@ def show_desktop(photos: int, frames: int) -> None:
         text=True,
         check=True,
     )
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"desktop (benchmarks/bench_desktop.py --photos {photos} --frames {frames}):")
     print("\n".join("  " + line for line in desktop.stdout.strip().splitlines()))
-    print(f"  peak RSS of the largest process so far (the app's included): {usage:.0f} MB")
 
 
 SECTIONS = ("info", "dupes", "similar", "watch", "desktop")
