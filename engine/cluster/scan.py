@@ -132,7 +132,13 @@ def _init(ray: Any, options: ClusterOptions) -> None:
     import ray.data
 
     if options.address:
-        ray.init(address=options.address, logging_level="WARNING", log_to_driver=False)
+        try:
+            ray.init(address=options.address, logging_level="WARNING", log_to_driver=False)
+        except (ConnectionError, TimeoutError) as exc:  # what ray.init raises for a bad address
+            raise TwinlensError(
+                f"cannot reach the Ray cluster at {options.address} ({exc}); is `ray start"
+                " --head` running there, and is this the address it printed?"
+            ) from exc
     else:
         ray.init(
             num_cpus=options.num_cpus,
