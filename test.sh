@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[test,training,desktop]"
+.venv/bin/python -m pip install --quiet -e ".[test,training,desktop,cluster]"
 .venv/bin/ruff check engine desktop training tests benchmarks resources packaging
 .venv/bin/mypy engine desktop training packaging/twinlens
 # The engine and its command line in an environment without Qt and without torch.

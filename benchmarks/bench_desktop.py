@@ -117,7 +117,16 @@ def measure(library_path: Path, photos: int, frames: int, launched: float) -> di
         "frame_max_ms": max(frame_ms),
         "frames_over_16ms": sum(1 for f in frame_ms if f > 1000 / 60),
         "frames_over_50ms": sum(1 for f in frame_ms if f > 50),
+        "peak_mb": _peak_mb(),
     }
+
+
+def _peak_mb() -> float:
+    """The app process's own peak RSS (VmHWM; ru_maxrss would include the parent's)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def scroll(app, window, frames: int) -> list[float]:
@@ -196,6 +205,7 @@ def main() -> None:
         f"  frames over 16.7 ms: {figures['frames_over_16ms']}, over 50 ms:"
         f" {figures['frames_over_50ms']}"
     )
+    print(f"peak RSS of the app's process: {figures['peak_mb']:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -6,11 +6,13 @@ the values it hands out. Nothing heavy happens at import: the model and onnxrunt
 first use.
 
 Layers, highest first (each imports only those below it; import-linter checks the arrows):
-``cli`` -> ``library`` -> ``indexing`` | ``removal`` | ``matching`` ->
+``cli`` -> ``library`` -> ``cluster`` -> ``indexing`` | ``removal`` -> ``matching`` ->
 ``model`` | ``media`` | ``storage`` -> ``config`` | ``errors`` | ``paths`` | ``progress`` |
 ``tiers``.
 """
 
+from .cluster.importer import BadRecord, ImportSummary, PathMap, ShardRefused, import_shards
+from .cluster.scan import ClusterOptions, ClusterScanSummary, cluster_scan
 from .config import EngineConfig, default_cache_dir, default_library_path
 from .errors import (
     DecodeError,
@@ -55,12 +57,16 @@ __all__ = [
     "TIER_EXACT",
     "TIER_SAME_PHOTO",
     "TIER_SIMILAR_SHOT",
+    "BadRecord",
     "CancelToken",
+    "ClusterOptions",
+    "ClusterScanSummary",
     "DecodeError",
     "DecodeReason",
     "DuplicateGroup",
     "EncodedFile",
     "EngineConfig",
+    "ImportSummary",
     "Library",
     "LibraryChange",
     "LibraryError",
@@ -70,6 +76,7 @@ __all__ = [
     "Member",
     "ModelError",
     "NothingToUndo",
+    "PathMap",
     "PhotoEntry",
     "PhotoFacts",
     "Progress",
@@ -77,6 +84,7 @@ __all__ = [
     "ScanError",
     "ScanSummary",
     "SearchAnswer",
+    "ShardRefused",
     "Thumbnails",
     "Tier",
     "TrashReceipt",
@@ -85,9 +93,11 @@ __all__ = [
     "UndoFailed",
     "Watcher",
     "bundled_samples",
+    "cluster_scan",
     "default_cache_dir",
     "default_library_path",
     "encode_files",
+    "import_shards",
     "is_duplicate",
     "is_photo_name",
     "json_fields",

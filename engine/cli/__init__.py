@@ -14,7 +14,7 @@ from pathlib import Path
 
 from twinlens.engine import TwinlensError, shown
 
-from . import commands
+from . import cluster, commands
 from .commands import EXIT_ERROR, EXIT_OK
 from .output import silence_stdout
 
@@ -118,6 +118,43 @@ def _parser() -> argparse.ArgumentParser:
         commands.rebuild,
     )
     rebuild.add_argument("paths", nargs="*", type=Path, metavar="FOLDER")
+
+    cluster_cmd = sub.add_parser(
+        "cluster",
+        help="Index an archive on a Ray cluster (pip install 'twinlens[cluster]').",
+        description="Index an archive on a Ray cluster into Parquet shards (docs/scale.md).",
+    )
+    cluster_sub = cluster_cmd.add_subparsers(dest="cluster_command", required=True)
+    cluster_scan = cluster_sub.add_parser(
+        "scan",
+        help="Index folders (or a file list) on Ray workers into shards in --out.",
+        description="Index folders (or a file list) on Ray workers into shards in --out;"
+        " a rerun skips what --out already holds. `twinlens import DIR` merges them.",
+    )
+    cluster_scan.set_defaults(handler=cluster.scan)
+    cluster_scan.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    cluster_scan.add_argument("--out", type=Path, required=True, metavar="DIR")
+    cluster_scan.add_argument(
+        "--ray", default=None, metavar="ADDRESS", help="a running cluster (default: a local one)"
+    )
+    cluster_scan.add_argument(
+        "--files", type=Path, default=None, metavar="LIST", help="one path a line, not folders"
+    )
+    cluster_scan.add_argument(
+        "--cpus", type=_positive, default=None, help="CPUs of the local instance (default: all)"
+    )
+    cluster_scan.add_argument(
+        "--encoders", type=_positive, default=None, help="encoder actors (default: per GPU)"
+    )
+
+    merge = command("import", "Merge a cluster scan's shards into the library.", cluster.import_)
+    merge.add_argument("dirs", nargs="+", type=Path, metavar="DIR")
+    merge.add_argument(
+        "--map",
+        action="append",
+        metavar="FROM=TO",
+        help="read paths below FROM as below TO (an archive mounted elsewhere); repeatable",
+    )
 
     encode = command(
         "encode", "Print the code of each image (no library).", commands.encode, library=False
