@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinlens.engine import TIERS, DuplicateGroup, PhotoEntry, PhotoFacts, is_duplicate
+from twinlens.engine import TIERS, DuplicateGroup, Member, PhotoEntry, PhotoFacts, is_duplicate
 
 from .compare_view import CompareView
 from .details_table import DetailsTable
@@ -207,7 +207,7 @@ class DuplicatesView(QWidget):
         )
         for button in (self.keep_button, self.trash_button):
             button.setEnabled(removable)
-        captions = {m.path: _member_caption(group, m.path) for m in group.members}
+        captions = {m.path: _member_caption(group, m) for m in group.members}
         self.members_model.set_entries([_entry(p) for p in group.paths], captions)
         self.members.setCurrentIndex(self.members_model.index(min(1, len(group.paths) - 1)))
 
@@ -256,10 +256,11 @@ def _group_title(group: DuplicateGroup) -> str:
     return f"{name_text(group.keeper)} + {len(group.members) - 1} more"
 
 
-def _member_caption(group: DuplicateGroup, path: str) -> str:
-    if path == group.keeper and _removable(group):
+def _member_caption(group: DuplicateGroup, member: Member) -> str:
+    """The keeper's star, else what this copy is: the edit where it is known."""
+    if member.path == group.keeper and _removable(group):
         return "★ Keeper"
-    return similarity_text(group.tier)
+    return member.edit.capitalize() if member.edit else similarity_text(group.tier)
 
 
 def _entry(path: str) -> PhotoEntry:

@@ -23,8 +23,19 @@ from .indexing.pipeline import Pipeline, Prepared
 from .indexing.scanner import Scanner, ScanSummary
 from .indexing.watcher import LibraryChange, Watcher
 from .matching.collection import Collection
-from .matching.groups import Candidate, DuplicateGroup, find_groups
+from .matching.content import Candidate
+from .matching.duplicates import (
+    Evidence,
+    Report,
+    find_duplicates,
+    similar_groups,
+    without_dismissed,
+)
+from .matching.evidence import grey_of_data, grey_of_image, load_grey, make_thumb, thumb_array
+from .matching.groups import DuplicateGroup
+from .matching.plan import candidate_plan
 from .matching.search import Query, SearchAnswer, search
+from .matching.verify import VERIFIER, Picture, Verdict
 from .media.files import FileStat, is_under, walk_photos
 from .model.encoder import SEMANTIC, Encoder
 from .model.meta import ModelMeta
@@ -36,6 +47,7 @@ from .storage.catalog import Catalog, PhotoEntry, PhotoFacts
 from .storage.journal import Journal
 from .storage.salvage import Salvage, read_what_survives, set_aside
 from .storage.store import ContentFacts, Store
+from .tiers import TIER_SIMILAR_SHOT
 
 
 def bundled_samples(config: EngineConfig | None = None) -> Path:
@@ -219,11 +231,17 @@ class Library:
         return self.store.indexed_codes(self.model.key, kind)
 
     def duplicate_groups(
-        self, within: Iterable[Path] | None = None, include_similar: bool = False
+        self,
+        within: Iterable[Path] | None = None,
+        include_similar: bool = False,
+        report: Report | None = None,
     ) -> list[DuplicateGroup]:
-        """Exact, same-photo and edited-copy groups; similar shots only when asked, apart."""
+        """Exact, same-photo and edited-copy groups; similar shots only when asked, apart.
+
+        ``report`` (optional) receives how many pairs each source and step handled.
+        """
         collection = self.collection()
-        candidates, codes = collection.candidates, collection.codes[SEMANTIC]
+        candidates, codes = collection.candidates, collection.codes
         if within is not None:
             prefixes = [physical(p) for p in within]
             keep = [
@@ -232,11 +250,61 @@ class Library:
                 if any(is_under(p, prefix) for p in c.paths for prefix in prefixes)
             ]
             candidates = [_only_under(candidates[i], prefixes) for i in keep]
-            codes = codes[keep]
+            codes = {kind: rows[keep] for kind, rows in codes.items()}
         meta = self.model
-        return find_groups(
-            candidates, codes, meta.bits, meta.tier_radii, self.store.dismissed(), include_similar
+        evidence, learned = self._evidence(candidates)
+        groups, keepers = find_duplicates(
+            candidates, codes, meta.bits, candidate_plan(meta), evidence, report
         )
+        self.store.remember_verdicts(VERIFIER, learned)
+        if include_similar:
+            groups += similar_groups(
+                candidates,
+                codes[SEMANTIC],
+                meta.bits,
+                meta.radius(TIER_SIMILAR_SHOT),
+                groups,
+                keepers,
+            )
+        return without_dismissed(groups, candidates, self.store.dismissed())
+
+    def _evidence(
+        self, candidates: list[Candidate]
+    ) -> tuple[Evidence, list[tuple[str, str, str, str]]]:
+        """What verification reads from this library: thumbnails (made on demand for
+        contents indexed before they were stored), decodes, and the cache of verdicts."""
+        known = self.store.verdicts(VERIFIER)
+        learned: list[tuple[str, str, str, str]] = []
+
+        def thumbs_of(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            hashes = [candidates[int(r)].hash for r in rows]
+            stored = self.store.thumbs(hashes)
+            missing = [int(r) for r, h in zip(rows, hashes, strict=True) if stored.get(h) is None]
+            made = {
+                candidates[r].hash: thumb
+                for r in missing
+                if (thumb := make_thumb(candidates[r])) is not None
+            }
+            if made:
+                self.store.set_thumbs(made)
+                stored.update(made)
+            return thumb_array([stored.get(h) for h in hashes])
+
+        def cached(a: str, b: str) -> Verdict | None:
+            low, high = sorted((a, b))
+            found = known.get((low, high))
+            if found is None:
+                return None
+            verdict = Verdict.from_json(*found)
+            return verdict if (a, b) == (low, high) else verdict.seen_from_the_other_side()
+
+        def remember(a: str, b: str, verdict: Verdict) -> None:
+            low, high = sorted((a, b))
+            kept = verdict if (a, b) == (low, high) else verdict.seen_from_the_other_side()
+            known[(low, high)] = (kept.tier, kept.to_json())
+            learned.append((low, high, kept.tier, kept.to_json()))
+
+        return Evidence(thumbs_of, load_grey, cached, remember), learned
 
     def search_file(self, path: Path | str, top: int = 40) -> SearchAnswer:
         """Search the library with an image file, which may itself be in the library.
@@ -246,7 +314,7 @@ class Library:
         """
         where = entry_location(path)
         prepared = self.pipeline.prepare_path(Path(where))
-        return self._search(prepared, where, top)
+        return self._search(prepared, where, top, load_grey(Picture(0, 0, None, (where,))))
 
     def search_data(self, data: bytes, top: int = 40) -> SearchAnswer:
         """Search with image bytes (dropped from a browser, pasted): decoded here, never stored.
@@ -254,23 +322,33 @@ class Library:
         Raises:
             DecodeError: the data is not an image Twinlens can read.
         """
-        return self._search(self.pipeline.prepare_data(data, "pasted image"), None, top)
+        prepared = self.pipeline.prepare_data(data, "pasted image")
+        return self._search(prepared, None, top, grey_of_data(data))
 
     def search_image(self, image: Image.Image, top: int = 40) -> SearchAnswer:
         """Search with an image already in memory (no bytes: no exact-copy check)."""
-        return self._search(self.pipeline.prepare_image(image, "pasted image"), None, top)
+        prepared = self.pipeline.prepare_image(image, "pasted image")
+        return self._search(prepared, None, top, grey_of_image(image))
 
-    def _search(self, prepared: Prepared, path: str | None, top: int) -> SearchAnswer:
+    def _search(
+        self, prepared: Prepared, path: str | None, top: int, grey: np.ndarray | None
+    ) -> SearchAnswer:
         self.pipeline.encode([prepared])
         facts = prepared.facts
+        assert facts is not None  # prepared from pixels: its facts were measured
         query = Query(
             label=prepared.path,
             code=prepared.codes[SEMANTIC],
-            signature=facts.signature if facts else None,
+            signature=facts.signature,
+            thumb=facts.thumb,
+            picture=Picture(facts.width, facts.height, facts.saturation, ()),
             content=prepared.hash,
             path=path,
+            grey=grey,
         )
-        return search(self.collection(), query, self.model.tier_radii, top)
+        collection = self.collection()
+        evidence, _ = self._evidence(collection.candidates)
+        return search(collection, query, self.model.tier_radii, top, evidence)
 
     # -- listings ------------------------------------------------------------------------
 
@@ -353,17 +431,22 @@ def encode_files(
 
 def _candidate(content: str, files: list[tuple[str, int]], fact: ContentFacts | None) -> Candidate:
     files = sorted(files)
-    width, height = (fact.width or 0, fact.height or 0) if fact else (0, 0)
+    if fact is None:
+        paths = tuple(p for p, _ in files)
+        return Candidate(content, paths, tuple(m for _, m in files), 0, 0, 0, "", "")
     return Candidate(
         hash=content,
         paths=tuple(p for p, _ in files),
         mtimes=tuple(m for _, m in files),
-        pixels=width * height,
-        width=width,
-        height=height,
-        camera=(fact.camera if fact else "") or "",
-        taken_at=(fact.taken_at if fact else "") or "",
-        signature=fact.signature if fact else None,
+        pixels=(fact.width or 0) * (fact.height or 0),
+        width=fact.width or 0,
+        height=fact.height or 0,
+        camera=fact.camera or "",
+        taken_at=fact.taken_at or "",
+        signature=fact.signature,
+        format=fact.format or "",
+        saturation=fact.saturation,
+        quality=fact.quality or 0,
     )
 
 

@@ -262,7 +262,8 @@ def _print_groups(groups: list[DuplicateGroup], error_count: int) -> None:
         say(f"Group {number}: {TIER_WORDS.get(group.tier, group.tier)}, {len(group.members)} files")
         say(f"  keep  {shown(group.keeper)}  ({group.keeper_reason})")
         for member in group.members[1:]:
-            say(f"        {shown(member.path)}  (distance {member.distance})")
+            what = member.edit or f"distance {member.distance}"
+            say(f"        {shown(member.path)}  ({what})")
     if error_count:
         warn(f"{error_count} file(s) could not be read: see twinlens info")
 
@@ -295,5 +296,5 @@ def _group_json(group: DuplicateGroup) -> dict[str, Any]:
         "keeper_reason": group.keeper_reason,
         "distances": [m.distance for m in group.members],
         "tier": group.tier,
-        "members": [path_json(m.path, distance=m.distance) for m in group.members],
+        "members": [path_json(m.path, distance=m.distance, edit=m.edit) for m in group.members],
     }

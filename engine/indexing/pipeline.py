@@ -20,9 +20,15 @@ from PIL import Image
 
 from twinlens.engine.config import EngineConfig
 from twinlens.engine.errors import DecodeError, DecodeReason
-from twinlens.engine.media.decode import DecodedPhoto, decode_photo
+from twinlens.engine.media.decode import DecodedPhoto, PhotoInfo, decode_photo
 from twinlens.engine.media.files import FileStat, content_hash, hash_bytes
-from twinlens.engine.media.signature import signature, to_blob
+from twinlens.engine.media.signature import (
+    saturation,
+    signature_of,
+    thumbnail,
+    thumbnail_blob,
+    to_blob,
+)
 from twinlens.engine.model.encoder import Encoder
 from twinlens.engine.model.preprocess import to_array
 from twinlens.engine.paths import shown
@@ -96,7 +102,8 @@ class Pipeline:
         prepared = Prepared(label)
         rgb = image.convert("RGB")
         width, height = rgb.size
-        prepared.facts = ContentFacts("", width, height, "", "", "", to_blob(signature(rgb)))
+        decoded = DecodedPhoto(rgb, PhotoInfo(width, height, "", "", ""))
+        prepared.facts = _facts("", decoded)
         prepared.pixels = to_array(rgb, self.encoder.meta.preprocess)
         return prepared
 
@@ -179,6 +186,7 @@ class Pipeline:
 
 def _facts(content: str, decoded: DecodedPhoto) -> ContentFacts:
     info = decoded.info
+    thumb = thumbnail(decoded.image)
     return ContentFacts(
         content,
         info.width,
@@ -186,5 +194,8 @@ def _facts(content: str, decoded: DecodedPhoto) -> ContentFacts:
         info.format,
         info.camera,
         info.taken_at,
-        to_blob(signature(decoded.image)),
+        to_blob(signature_of(thumb)),
+        thumbnail_blob(thumb),
+        saturation(decoded.image),
+        info.quality,
     )

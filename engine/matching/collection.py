@@ -14,7 +14,7 @@ import numpy as np
 
 from twinlens.engine.model.codes import from_blobs, words_for
 
-from .groups import Candidate
+from .content import Candidate
 from .hamming import CodeIndex
 
 

@@ -142,6 +142,41 @@ def all_pairs(codes: np.ndarray, bits: int, radius: int) -> Pairs:
     return _unique_pairs(found)
 
 
+def cross_pairs(queries: np.ndarray, database: np.ndarray, bits: int, radius: int) -> Pairs:
+    """Every (query row, database row) within ``radius`` of each other: ``left`` indexes
+    ``queries`` and ``right`` indexes ``database`` (the two sets are distinct, so no pair is
+    dropped as a self-match and ``left < right`` does not hold)."""
+    queries, database = _as_codes(queries), _as_codes(database)
+    if not len(queries) or not len(database) or radius < 0:
+        return _empty_pairs()
+    chunks = _plan_chunks(bits, radius, max(len(queries), len(database)))
+    sub_radius = radius // len(chunks)
+    found: list[Pairs] = []
+    for start, width in chunks:
+        buckets = _Buckets(_chunk_keys(database, start, width), width)
+        keys = _chunk_keys(queries, start, width)
+        rows = np.arange(len(queries), dtype=np.int32)
+        for mask in _flip_masks(width, sub_radius):
+            sizes, slots = buckets.lookup(keys ^ mask)
+            left, right = _expand(sizes, slots, buckets)
+            left = rows[left]
+            dist = _cross_distances(queries, database, left, right)
+            close = dist <= radius
+            found.append(
+                Pairs(left[close].astype(np.int64), right[close].astype(np.int64), dist[close])
+            )
+    return _unique_pairs(found)
+
+
+def _cross_distances(
+    queries: np.ndarray, database: np.ndarray, left: np.ndarray, right: np.ndarray
+) -> np.ndarray:
+    total = np.zeros(left.shape[0], dtype=np.uint16)
+    for word in range(queries.shape[1]):
+        total += np.bitwise_count(queries[left, word] ^ database[right, word])
+    return total
+
+
 def _split(bits: int, count: int) -> list[tuple[int, int]]:
     base, extra = divmod(bits, count)
     chunks, start = [], 0

@@ -1,9 +1,10 @@
 """Search by example: "is this photo already in my library?" plus a ranked, collapsed list.
 
 The answer is the tier of the closest library photo (exact file, same photo, edited copy,
-similar shot, or nothing alike). Results are contents, not files: byte copies are one result,
-and contents that are verified same-photo copies of a better-ranked result are folded into it,
-so a photo kept five times fills one cell, not five. The CLI and the app give this one answer.
+similar shot, or nothing alike), decided by the same verification ladder as duplicate groups
+(verify.py), so the CLI, the app and ``dupes`` never disagree. Results are contents, not
+files: byte copies are one result, and contents that are the same photo as a better-ranked
+result are folded into it, so a photo kept five times fills one cell, not five.
 """
 
 from __future__ import annotations
@@ -13,28 +14,36 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from twinlens.engine.model.encoder import SEMANTIC
-from twinlens.engine.tiers import TIER_EXACT, TIER_SAME_PHOTO, rank
+from twinlens.engine.tiers import TIER_EXACT, TIER_SAME_PHOTO, TIER_SIMILAR_SHOT, rank
 
+from .candidates import signature_codes, signature_evidence
 from .collection import Collection
-from .groups import classify_pairs, signature_distance
-from .hamming import row_distances
+from .content import Candidate
+from .duplicates import Evidence
+from .verify import Picture, can_align, geometric_verdicts, global_verdicts
 
 NO_MATCH = ""
 """The answer's tier when nothing in the library is even a similar shot."""
+GEOMETRY_CHECKED = 8
+"""The nearest results that failed the global check get the geometric one (a cropped query)."""
 
 
 @dataclass(frozen=True)
 class Query:
-    """What is searched for: its semantic code and pixel signature, and what it is."""
+    """What is searched for: its codes and stored-style facts, and what it is."""
 
     label: str
     """The file searched for, or a description of the image data."""
     code: np.ndarray
     signature: bytes | None
+    thumb: bytes | None
+    picture: Picture
     content: str | None = None
     """Hash of the query's bytes, when it has bytes: finds exact copies whatever the codes."""
     path: str | None = None
     """The query's own place on disk, when it is a file: never a result of itself."""
+    grey: np.ndarray | None = None
+    """The query decoded in grey (for the geometric check), when it could be."""
 
 
 @dataclass(frozen=True)
@@ -57,21 +66,33 @@ class SearchAnswer:
     results: list[ResultGroup] = field(default_factory=list)
 
 
-def search(collection: Collection, query: Query, radii: dict[str, int], top: int) -> SearchAnswer:
-    """The ``top`` nearest contents to ``query``, collapsed, with the library's verdict."""
+@dataclass(frozen=True)
+class _Found:
+    row: int
+    distance: int
+    paths: tuple[str, ...]
+
+
+def search(
+    collection: Collection,
+    query: Query,
+    radii: dict[str, int],
+    top: int,
+    evidence: Evidence,
+) -> SearchAnswer:
+    """The ``top`` nearest contents to ``query``, verified, collapsed, with the verdict."""
     if not len(collection):
         return SearchAnswer(query.label, NO_MATCH, None, [])
     rows, distances = collection.index(SEMANTIC).top_k(query.code, top + 1)
     rows, distances = _with_exact_copy(collection, query, rows, distances)
     found = [
-        (int(row), int(dist), _paths(collection, int(row), query))
+        _Found(int(row), int(dist), _paths(collection, int(row), query))
         for row, dist in zip(rows.tolist(), distances.tolist(), strict=True)
     ]
-    found = [item for item in found if item[2]][:top]
-    tiers = _tiers(collection, query, found, radii)
-    results = _collapse(collection, found, tiers, radii)
-    own = _own_content(collection, query)
-    if own:
+    found = [f for f in found if f.paths][:top]
+    tiers = _tiers(collection, query, found, radii, evidence)
+    results = _collapse(collection, found, tiers, evidence)
+    if _own_content(collection, query):
         return SearchAnswer(query.label, TIER_EXACT, query.path, results)
     best = min(results, key=lambda r: (rank(r.tier), r.distance), default=None)
     if best is None or not best.tier:
@@ -105,47 +126,110 @@ def _own_content(collection: Collection, query: Query) -> bool:
 def _tiers(
     collection: Collection,
     query: Query,
-    found: list[tuple[int, int, tuple[str, ...]]],
+    found: list[_Found],
     radii: dict[str, int],
+    evidence: Evidence,
 ) -> list[str]:
-    stored = [collection.candidates[row].signature for row, _, _ in found]
-    signatures = signature_distance([query.signature] * len(found), stored)
-    distances = np.array([dist for _, dist, _ in found], dtype=np.int64)
-    tiers = classify_pairs(distances, signatures, radii)
-    content = query.content
+    """Each result's tier against the query, by the verification ladder."""
+    if not found:
+        return []
+    candidates = [collection.candidates[f.row] for f in found]
+    pictures = [query.picture, *(c.picture for c in candidates)]
+    packed, has = signature_codes([query.signature, *(c.signature for c in candidates)])
+    left = np.zeros(len(found), dtype=np.int64)
+    right = np.arange(1, len(found) + 1)
+    distance, variant = signature_evidence(packed, has, left, right)
+
+    def thumbs_of(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        stored, stored_has = evidence.thumbs_of(np.array([found[r - 1].row for r in rows if r]))
+        out = np.zeros((len(rows), *stored.shape[1:]), dtype=np.uint8)
+        present = np.zeros(len(rows), dtype=bool)
+        library_rows = [i for i, r in enumerate(rows.tolist()) if r]
+        out[library_rows], present[library_rows] = stored, stored_has
+        own = [i for i, r in enumerate(rows.tolist()) if not r]
+        if own and query.thumb is not None:
+            out[own[0]] = np.frombuffer(query.thumb, np.uint8).reshape(out.shape[1:])
+            present[own[0]] = True
+        return out, present
+
+    tiers = global_verdicts(pictures, left, right, distance, variant, thumbs_of).tiers
+    tiers = [
+        TIER_EXACT if c.hash == query.content else t for c, t in zip(candidates, tiers, strict=True)
+    ]
+    tiers = _geometry(query, candidates, found, tiers, evidence)
     return [
-        TIER_EXACT if content and collection.candidates[row].hash == content else tier
-        for (row, _, _), tier in zip(found, tiers, strict=True)
+        t or (TIER_SIMILAR_SHOT if f.distance <= radii[TIER_SIMILAR_SHOT] else NO_MATCH)
+        for f, t in zip(found, tiers, strict=True)
     ]
 
 
-def _collapse(
-    collection: Collection,
-    found: list[tuple[int, int, tuple[str, ...]]],
+def _geometry(
+    query: Query,
+    candidates: list[Candidate],
+    found: list[_Found],
     tiers: list[str],
-    radii: dict[str, int],
+    evidence: Evidence,
+) -> list[str]:
+    """The geometric check for the nearest results the global one left open."""
+    if query.grey is None or not can_align(query.picture):
+        return tiers
+    open_rows = [
+        i
+        for i, t in enumerate(tiers[:GEOMETRY_CHECKED])
+        if not t and can_align(candidates[i].picture)
+    ]
+    pictures = [query.picture, *(candidates[i].picture for i in open_rows)]
+    grey = query.grey
+
+    def load(picture: Picture) -> np.ndarray | None:
+        return grey if picture is query.picture else evidence.load_grey(picture)
+
+    verdicts = geometric_verdicts(
+        pictures,
+        [(0, k + 1) for k in range(len(open_rows))],
+        load,
+        lambda i, j: None,
+        lambda i, j, v: None,
+    )
+    out = list(tiers)
+    for row, verdict in zip(open_rows, verdicts, strict=True):
+        out[row] = verdict.tier
+    return out
+
+
+def _collapse(
+    collection: Collection, found: list[_Found], tiers: list[str], evidence: Evidence
 ) -> list[ResultGroup]:
-    """Fold each result into the first earlier one it is a verified same-photo copy of."""
+    """Fold each result into the first earlier one it is the same photo as (by the ladder)."""
+    if not found:
+        return []
+    candidates = [collection.candidates[f.row] for f in found]
+    packed, has = signature_codes([c.signature for c in candidates])
+    n = len(found)
+    left, right = np.triu_indices(n, k=1)
+    distance, variant = signature_evidence(packed, has, left, right)
+    rows = np.array([f.row for f in found])
+
+    def thumbs_of(index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return evidence.thumbs_of(rows[index])
+
+    verdicts = global_verdicts(
+        [c.picture for c in candidates], left, right, distance, variant, thumbs_of
+    )
+    same = {
+        (int(a), int(b))
+        for a, b, t in zip(left.tolist(), right.tolist(), verdicts.tiers, strict=True)
+        if t == TIER_SAME_PHOTO
+    }
     heads: list[int] = []
     folded: dict[int, list[str]] = {}
-    codes = collection.codes[SEMANTIC]
-    for i, (row, _, paths) in enumerate(found):
-        head = next(
-            (h for h in heads if _same_photo(collection, codes, found[h][0], row, radii)), None
-        )
+    for i, item in enumerate(found):
+        head = next((h for h in heads if (h, i) in same), None)
         if head is None:
             heads.append(i)
-            folded[i] = list(paths[1:])
+            folded[i] = list(item.paths[1:])
         else:
-            folded[head] += paths
-    return [ResultGroup(found[h][2][0], found[h][1], tiers[h], tuple(folded[h])) for h in heads]
-
-
-def _same_photo(
-    collection: Collection, codes: np.ndarray, a: int, b: int, radii: dict[str, int]
-) -> bool:
-    distance = row_distances(codes, np.array([a]), np.array([b]))
-    sig = signature_distance(
-        [collection.candidates[a].signature], [collection.candidates[b].signature]
-    )
-    return classify_pairs(distance, sig, radii)[0] == TIER_SAME_PHOTO
+            folded[head] += item.paths
+    return [
+        ResultGroup(found[h].paths[0], found[h].distance, tiers[h], tuple(folded[h])) for h in heads
+    ]

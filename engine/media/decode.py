@@ -54,6 +54,8 @@ class PhotoInfo:
     format: str
     camera: str
     taken_at: str
+    quality: int = 0
+    """JPEG quality (1-100) estimated from the quantisation tables; 0 when not a JPEG."""
 
 
 @dataclass
@@ -151,6 +153,7 @@ def _decode_open_image(path: Path, image: Image.Image, limits: _Limits) -> Decod
             f"{width}x{height} pixels is over the limit of {limits.max_pixels:,}",
         )
     info_format = image.format or "unknown"
+    quality = jpeg_quality(image)
     if image.format == "JPEG":
         # DCT scaling: decode at 1/2, 1/4 or 1/8 size, never below what the model needs.
         image.draft("RGB", (limits.min_size, limits.min_size))
@@ -162,8 +165,37 @@ def _decode_open_image(path: Path, image: Image.Image, limits: _Limits) -> Decod
     rgb = _to_rgb(upright)
     if _orientation_swaps_axes(exif):
         width, height = height, width
-    info = PhotoInfo(width, height, info_format, _camera(exif), _taken_at(exif))
+    info = PhotoInfo(width, height, info_format, _camera(exif), _taken_at(exif), quality)
     return DecodedPhoto(rgb, info)
+
+
+# The IJG (libjpeg) standard luminance table at quality 50; other qualities scale it.
+_IJG_LUMINANCE = (
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69,
+    56, 14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81,
+    104, 113, 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+)  # fmt: skip
+
+
+def _ijg_table_sum(quality: int) -> int:
+    scale = 5000 // quality if quality < 50 else 200 - 2 * quality
+    return sum(min(255, max(1, (v * scale + 50) // 100)) for v in _IJG_LUMINANCE)
+
+
+_IJG_SUMS = {q: _ijg_table_sum(q) for q in range(1, 101)}
+
+
+def jpeg_quality(image: Image.Image) -> int:
+    """The IJG quality whose luminance table is closest to the file's (0 if not a JPEG).
+
+    Why: at equal pixels a camera original (quality ~90-98) is worth more than a copy saved
+    again at 70; this tells them apart without decoding (the keeper rule, edit names).
+    """
+    tables = getattr(image, "quantization", None)
+    if image.format != "JPEG" or not tables or 0 not in tables:
+        return 0
+    total = sum(tables[0])
+    return min(_IJG_SUMS, key=lambda q: abs(_IJG_SUMS[q] - total))
 
 
 def _check_budget(path: Path, image: Image.Image, budget: int) -> None:

@@ -18,14 +18,6 @@ from PIL import Image
 SIZE = 32
 BLOCK = 8
 
-# Largest signature distance (of 64 bits) for each verified tier. Measured on 90 real photos
-# (Kodak, UKBench) and 14 edit kinds, with UKBench's other shots of the same object as the
-# hard negatives (docs/calibration.md): resizing, recompression, format change, greyscale,
-# mirroring and quarter turns stay within 4 (brightness +20 % within 8, median 2); other shots
-# of the same object are 8 or more (5th percentile 10), unrelated photos 14 or more.
-SIGNATURE_SAME_PHOTO = 4
-SIGNATURE_EDITED_COPY = 6
-
 
 def _dct_matrix(n: int) -> np.ndarray:
     k = np.arange(n)[:, None]
@@ -40,11 +32,60 @@ _DCT = _dct_matrix(SIZE)[:BLOCK]
 _ODD = np.where(np.arange(BLOCK) % 2 == 1, -1.0, 1.0).astype(np.float32)
 
 
+def thumbnail(image: Image.Image) -> np.ndarray:
+    """The 32x32 grey thumbnail (uint8) the signature is computed from; stored per content so
+    a candidate pair's pixels can be compared without decoding either file again."""
+    grey = image.convert("L").resize((SIZE, SIZE), Image.Resampling.BOX)
+    return np.asarray(grey, dtype=np.uint8)
+
+
 def signature(image: Image.Image) -> np.ndarray:
     """The 8x8 low-frequency DCT block of ``image`` (any mode), as float16."""
-    grey = image.convert("L").resize((SIZE, SIZE), Image.Resampling.BOX)
-    pixels = np.asarray(grey, dtype=np.float32)
+    return signature_of(thumbnail(image))
+
+
+def signature_of(thumb: np.ndarray) -> np.ndarray:
+    """The signature block of a stored 32x32 thumbnail."""
+    pixels = np.asarray(thumb, dtype=np.float32)
     return (_DCT @ pixels @ _DCT.T).astype(np.float16)
+
+
+def saturation(image: Image.Image) -> float:
+    """Mean colour saturation (0 for a greyscale picture, up to 1): names "greyscale" edits."""
+    small = image.convert("RGB").resize((SIZE, SIZE), Image.Resampling.BOX).convert("HSV")
+    return float(np.asarray(small, dtype=np.float32)[..., 1].mean() / 255.0)
+
+
+DIHEDRAL = (
+    "",
+    "mirrored",
+    "flipped upside down",
+    "rotated 180°",
+    "mirrored and turned",
+    "rotated 90° counter-clockwise",
+    "rotated 90° clockwise",
+    "mirrored and turned",
+)
+"""What each of :func:`variants` is, as an edit of the original (index = variant)."""
+UNDO_DIHEDRAL = (
+    None,
+    Image.Transpose.FLIP_LEFT_RIGHT,
+    Image.Transpose.FLIP_TOP_BOTTOM,
+    Image.Transpose.ROTATE_180,
+    Image.Transpose.TRANSPOSE,
+    Image.Transpose.ROTATE_270,
+    Image.Transpose.ROTATE_90,
+    Image.Transpose.TRANSVERSE,
+)
+"""The PIL transpose that turns variant ``v`` of a photo back into the photo."""
+
+
+def thumbnail_blob(thumb: np.ndarray) -> bytes:
+    return np.asarray(thumb, dtype=np.uint8).tobytes()
+
+
+def thumbnail_from_blob(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype=np.uint8).reshape(SIZE, SIZE)
 
 
 def to_blob(block: np.ndarray) -> bytes:
@@ -59,7 +100,7 @@ def from_blobs(blobs: list[bytes]) -> np.ndarray:
     return raw.reshape(len(blobs), BLOCK, BLOCK)
 
 
-def _bits(blocks: np.ndarray) -> np.ndarray:
+def bits(blocks: np.ndarray) -> np.ndarray:
     """Perceptual-hash bits: each coefficient against the block's median (DC excluded)."""
     flat = blocks.reshape(blocks.shape[0], -1)
     median = np.median(flat[:, 1:], axis=1, keepdims=True)
@@ -74,7 +115,8 @@ def variants(blocks: np.ndarray) -> list[np.ndarray]:
         blocks * _ODD[None, :, None],  # upside down
         blocks * _ODD[None, :, None] * _ODD[None, None, :],  # half turn
     ]
-    return flips + [b.transpose(0, 2, 1) for b in flips]  # the same, transposed
+    # The same, transposed: transpose, rotate 90 counter-clockwise, clockwise, transverse.
+    return flips + [b.transpose(0, 2, 1) for b in flips]
 
 
 def distances(left: np.ndarray, right: np.ndarray, dihedral: bool = True) -> np.ndarray:
@@ -83,8 +125,8 @@ def distances(left: np.ndarray, right: np.ndarray, dihedral: bool = True) -> np.
     best = np.full(left.shape[0], BLOCK * BLOCK, dtype=np.int64)
     if left.shape[0] == 0:
         return best
-    base = _bits(left)
+    base = bits(left)
     options = variants(right) if dihedral else [right]
     for option in options:
-        best = np.minimum(best, (base != _bits(option)).sum(axis=1))
+        best = np.minimum(best, (base != bits(option)).sum(axis=1))
     return best

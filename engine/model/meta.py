@@ -48,6 +48,14 @@ class ModelMeta:
         """The kinds of code this model gives each photo (its file's ``bits`` output)."""
         return ("semantic",)
 
+    def candidate_radius(self, kind: str) -> int:
+        """The radius within which ``kind`` codes propose duplicate candidates."""
+        return self.tier_radii[TIER_EDITED_COPY]
+
+    def candidate_neighbours(self, kind: str) -> int:
+        """How many nearest contents by ``kind`` code each photo proposes."""
+        return 5
+
     def radius(self, tier: str) -> int:
         return self.tier_radii[tier]
 

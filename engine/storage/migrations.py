@@ -112,3 +112,24 @@ def m006_code_kinds(db: Database) -> None:
     )
     db.execute("drop table codes")
     db.execute("alter table codes_by_kind rename to codes")
+
+
+@migrations()
+def m007_verification(db: Database) -> None:
+    """What duplicate verification needs per content (a 32x32 grey thumbnail, colour
+    saturation, JPEG quality) and its cached verdicts, by pair of contents and verifier."""
+    contents = db.table("contents")
+    contents.add_column("thumb", bytes)
+    contents.add_column("saturation", float)
+    contents.add_column("quality", int)
+    db.table("verdicts").create(
+        {
+            "low": str,  # the smaller content hash of the pair
+            "high": str,
+            "verifier": str,  # verify.VERIFIER: a new verifier never reads an old verdict
+            "tier": str,  # same_photo | edited_copy | "" (not a duplicate)
+            "edit": str,  # what the copy is, in words ("cropped to 82 %"), or ""
+            "created_at": float,
+        },
+        pk=("low", "high", "verifier"),
+    )

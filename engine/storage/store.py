@@ -57,6 +57,11 @@ class ContentFacts:
     camera: str
     taken_at: str
     signature: bytes | None = None
+    thumb: bytes | None = None
+    """32x32 grey thumbnail (media/signature.thumbnail) for verification without decoding."""
+    saturation: float | None = None
+    quality: int | None = None
+    """JPEG quality estimated from the quantisation tables (0: not a JPEG)."""
 
 
 IndexedFile = tuple[str, int, int, str]
@@ -329,9 +334,9 @@ class Store:
         for part in _batches(list(hashes)):
             marks = ",".join("?" * len(part))
             sql = (
-                "select hash, width, height, format, camera, taken_at, signature from contents"
-                f" where hash in ({marks})"
-            )
+                "select hash, width, height, format, camera, taken_at, signature, null,"
+                f" saturation, quality from contents where hash in ({marks})"
+            )  # thumbnails are read only when verification needs them (thumbs)
             for row in self.rows(sql, part):
                 found[row[0]] = ContentFacts(*row)
         return found
@@ -364,6 +369,41 @@ class Store:
         return photos, coded, {str(r[0]): int(r[1]) for r in reasons}
 
     # -- review --------------------------------------------------------------------------------
+
+    def thumbs(self, hashes: Iterable[str]) -> dict[str, bytes | None]:
+        """The stored 32x32 verification thumbnail of each content (None: not made yet)."""
+        found: dict[str, bytes | None] = {}
+        for part in _batches(list(hashes)):
+            marks = ",".join("?" * len(part))
+            for content, thumb in self.rows(
+                f"select hash, thumb from contents where hash in ({marks})", part
+            ):
+                found[content] = thumb
+        return found
+
+    def set_thumbs(self, thumbs: dict[str, bytes]) -> None:
+        """Fill in thumbnails of contents indexed before they were stored (made on demand)."""
+        with self.writing() as db:
+            db.conn.executemany(
+                "update contents set thumb = ? where hash = ?",
+                [(thumb, content) for content, thumb in thumbs.items()],
+            )
+
+    def verdicts(self, verifier: str) -> dict[tuple[str, str], tuple[str, str]]:
+        """Cached verification verdicts of ``verifier``: (low, high) -> (tier, change JSON)."""
+        sql = "select low, high, tier, edit from verdicts where verifier = ?"
+        return {(r[0], r[1]): (r[2] or "", r[3] or "") for r in self.rows(sql, [verifier])}
+
+    def remember_verdicts(self, verifier: str, found: Iterable[tuple[str, str, str, str]]) -> None:
+        """Cache verdicts (low hash, high hash, tier, change JSON) so they are never redone."""
+        now = time.time()
+        with self.writing() as db:
+            db.conn.executemany(
+                "insert into verdicts (low, high, verifier, tier, edit, created_at)"
+                " values (?, ?, ?, ?, ?, ?) on conflict(low, high, verifier) do update set"
+                " tier = excluded.tier, edit = excluded.edit, created_at = excluded.created_at",
+                [(low, high, verifier, tier, edit, now) for low, high, tier, edit in found],
+            )
 
     def dismiss(self, hashes: list[str]) -> None:
         with self.writing() as db:

@@ -8,9 +8,9 @@ from twinlens.engine.matching.groups import (
     Candidate,
     code_groups,
     exact_groups,
-    keeper_reason,
     tiers_by_distance,
 )
+from twinlens.engine.matching.keeper import keeper_reason
 from twinlens.engine.model import codes
 
 

@@ -7,11 +7,11 @@ import pytest
 from PIL import Image, ImageEnhance, ImageOps
 
 from tests.conftest import make_photo
-from twinlens.engine.matching.groups import Candidate, code_groups, tiers_verified_by_signature
-from twinlens.engine.media.signature import SIGNATURE_SAME_PHOTO, distances, signature, to_blob
+from twinlens.engine.matching.duplicates import CandidatePlan, Evidence, find_duplicates
+from twinlens.engine.matching.groups import Candidate
+from twinlens.engine.matching.verify import SIGNATURE_SAME_PHOTO
+from twinlens.engine.media.signature import distances, signature, thumbnail, to_blob
 from twinlens.engine.model import codes
-
-RADII = {"same_photo": 8, "edited_copy": 8, "similar_shot": 4}
 
 
 @pytest.fixture
@@ -48,19 +48,38 @@ def test_another_picture_has_a_distant_signature(photo: Image.Image, tmp_path) -
 def test_code_match_without_pixel_agreement_is_not_a_duplicate(
     photo: Image.Image, tmp_path
 ) -> None:
+    """Equal codes are only candidates: pixels decide (matching/verify.py)."""
     other = Image.open(make_photo(tmp_path / "o.jpg", seed=5, size=(640, 480)))
     small = photo.resize((320, 240))
-    blobs = [to_blob(signature(im)) for im in (photo, small, other)]
+    images = [photo, small, other]
     cands = [
-        Candidate(f"h{i}", (f"/p/{i}.jpg",), (i,), 100 - i, 10, 10 - i, "", "", blob)
-        for i, blob in enumerate(blobs)
+        Candidate(
+            f"h{i}",
+            (f"/p/{i}.jpg",),
+            (i,),
+            im.width * im.height,
+            im.width,
+            im.height,
+            "",
+            "",
+            to_blob(signature(im)),
+        )
+        for i, im in enumerate(images)
     ]
-    same_code = codes.pack_bits(np.zeros((3, 64), dtype=np.uint8))  # all three codes equal
-    groups, _ = code_groups(cands, same_code, 64, 8, tiers_verified_by_signature(cands, RADII))
+    thumbs = np.stack([thumbnail(im) for im in images])
+    evidence = Evidence(
+        thumbs_of=lambda rows: (thumbs[rows], np.ones(len(rows), dtype=bool)),
+        load_grey=lambda picture: None,
+    )
+    same_code = {"semantic": codes.pack_bits(np.zeros((3, 64), dtype=np.uint8))}
+    plan = CandidatePlan("semantic", neighbours=5, max_radius=8)
+    groups, _ = find_duplicates(cands, same_code, 64, plan, evidence)
     assert [g.paths for g in groups] == [["/p/0.jpg", "/p/1.jpg"]]
     assert groups[0].tier == "same_photo"
-    no_signature = [Candidate(c.hash, c.paths, c.mtimes, c.pixels, 10, 10, "", "") for c in cands]
-    groups, _ = code_groups(
-        no_signature, same_code, 64, 8, tiers_verified_by_signature(no_signature, RADII)
+    assert groups[0].members[1].edit == "resized to 50 %"
+    no_thumbs = Evidence(
+        thumbs_of=lambda rows: (thumbs[rows], np.zeros(len(rows), dtype=bool)),
+        load_grey=lambda picture: None,
     )
+    groups, _ = find_duplicates(cands, same_code, 64, plan, no_thumbs)
     assert groups == []

@@ -21,6 +21,7 @@ from itertools import combinations
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from twinlens.engine.matching.groups import classify_pairs
 from twinlens.engine.media.signature import distances as signature_distances
@@ -30,9 +31,10 @@ from twinlens.engine.tiers import TIER_EDITED_COPY, TIER_SAME_PHOTO
 from twinlens.training.data.features import PHOTO_DIR, load_photo
 from twinlens.training.export.onnx import ort_session, read_meta, run_bits, write_metadata
 
-from .edits import KINDS, originals
+from .edits import EDITS, originals
 from .radii import SIMILAR_MAX_UNRELATED, SIMILAR_PRECISION
 
+KINDS = {**EDITS, "rotate_90": lambda im: im.transpose(Image.Transpose.ROTATE_90)}
 LIGHT = (
     "jpeg_q70",
     "jpeg_q40",

@@ -1,0 +1,308 @@
+"""The verification ladder: is a candidate pair the same photo, an edited copy, or neither?
+
+1. **Global** (microseconds, no decoding): the pair's pixel-structure signatures agree within
+   ``SIGNATURE_CANDIDATE_RADIUS`` bits in some dihedral variant, and the stored 32x32 grey
+   thumbnails, the second turned back by that variant, agree as wholes and block by block
+   (pixels.thumb_agreement). That confirms resizes, recompressions, conversions, blur,
+   noise, brightness, contrast and colour changes, mirrors and quarter turns.
+2. **Geometric** (tens of milliseconds, pairs that fail 1): ORB keypoints, a RANSAC similarity
+   transform, and the aligned overlap compared block by block (pixels.local_alignment,
+   pixels.overlap_agreement). That confirms crops, tilts, letterboxes, borders, watermarks
+   and captions, and rejects other shots of the same scene. Its verdicts are cached in the
+   library under ``VERIFIER``.
+
+Thresholds were chosen on the calibration half of the edited real photos and reported on the
+other half (``python -m twinlens.training.calibration.duplicates``, docs/calibration.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+from PIL import Image
+
+from twinlens.engine.media.signature import DIHEDRAL, UNDO_DIHEDRAL
+from twinlens.engine.tiers import TIER_EDITED_COPY, TIER_SAME_PHOTO
+
+from .pixels import (
+    LocalFeatures,
+    local_alignment,
+    local_features,
+    overlap_agreement,
+    thumb_agreement_batch,
+)
+
+VERIFIER = "pixels-1"
+"""Identity of this ladder and its thresholds: cached verdicts of another are never read."""
+
+SIGNATURE_CANDIDATE_RADIUS = 8
+"""Signature bits within which a pair is a candidate (light edits: 95 % within 6)."""
+SIGNATURE_SAME_PHOTO = 4
+"""A global match this close, with no colour or tone change, is the same photo."""
+THUMB_NCC = 0.94
+"""Whole-thumbnail correlation a global match needs (other shots of one object: <= 0.82)."""
+THUMB_BLOCKS = 0.9
+"""Share of textured thumbnail blocks that must agree."""
+MIN_INLIERS = 25
+"""RANSAC inliers a geometric match needs (crops to 50 %: >= 45)."""
+OVERLAP_BLOCKS = 0.88
+"""Share of the aligned overlap's textured blocks that must agree (another shot: <= 0.81)."""
+OVERLAP_MEDIAN = 0.90
+"""Median block correlation of the aligned overlap."""
+MIN_OVERLAP = 0.35
+"""The copy must cover at least this share of the original (crops to 50 %: 0.49)."""
+MIN_GEOMETRY_SIDE = 96
+"""Pictures smaller than this on their shorter side hold too few keypoints to align."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """What the second picture of a verified pair is, as an edit of the first."""
+
+    variant: int = 0
+    """Dihedral variant (signature.DIHEDRAL) of a global match."""
+    angle: float = 0.0
+    mirrored: bool = False
+    covers: float = 1.0
+    """Share of the first picture the second one shows (a crop shows less)."""
+    covered: float = 1.0
+    """Share of the second picture that shows the first (a border or letterbox: less)."""
+    overlay: bool = False
+    """Some aligned blocks disagree while the rest match: something was drawn on top."""
+    brightness: float = 0.0
+    """Mean grey level of the second minus the first (thumbnails, 0-255)."""
+
+    def inverted(self) -> Change:
+        """The same relation seen from the second picture."""
+        inverse_variant = (0, 1, 2, 3, 4, 6, 5, 7)[self.variant]
+        return replace(
+            self,
+            variant=inverse_variant,
+            angle=-self.angle,
+            covers=self.covered,
+            covered=self.covers,
+            brightness=-self.brightness,
+        )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    tier: str
+    """TIER_SAME_PHOTO, TIER_EDITED_COPY, or "" (not a duplicate)."""
+    change: Change = Change()
+
+    def seen_from_the_other_side(self) -> Verdict:
+        return Verdict(self.tier, self.change.inverted())
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self.change), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, tier: str, text: str) -> Verdict:
+        return cls(tier, Change(**json.loads(text)) if text else Change())
+
+
+NOT_A_DUPLICATE = Verdict("")
+
+
+@dataclass(frozen=True)
+class Picture:
+    """What the ladder may look at for one content: stored facts, and its files to decode."""
+
+    width: int
+    height: int
+    saturation: float | None
+    paths: tuple[str, ...]
+
+
+GreyLoader = Callable[[Picture], np.ndarray | None]
+"""Decodes a picture to grey at most 1024 px (None when none of its files can be read)."""
+
+
+def geometric_verdict(
+    a: Picture, b: Picture, first: LocalFeatures | None, second: LocalFeatures | None
+) -> Verdict:
+    """Step 2: align ``b`` onto ``a`` by keypoints and compare the overlap."""
+    if first is None or second is None:
+        return NOT_A_DUPLICATE
+    alignment = local_alignment(first, second)
+    if alignment is None or alignment.inliers < MIN_INLIERS:
+        return NOT_A_DUPLICATE
+    overlap = overlap_agreement(first.grey, second.grey, alignment)
+    if (
+        overlap.blocks < OVERLAP_BLOCKS
+        or overlap.median_ncc < OVERLAP_MEDIAN
+        or overlap.coverage_first < MIN_OVERLAP
+        or overlap.textured < 8
+    ):
+        return NOT_A_DUPLICATE
+    change = Change(
+        angle=alignment.angle,
+        mirrored=alignment.mirrored,
+        covers=overlap.coverage_first,
+        covered=overlap.coverage_second,
+        overlay=overlap.blocks < 0.97,
+    )
+    return Verdict(TIER_EDITED_COPY, change)
+
+
+def can_align(picture: Picture) -> bool:
+    return min(picture.width, picture.height) >= MIN_GEOMETRY_SIDE
+
+
+def _recoloured(a: Picture, b: Picture) -> bool:
+    """Greyscale, sepia or a saturation filter: the colour changed, the picture did not."""
+    if a.saturation is None or b.saturation is None:
+        return False
+    return abs(a.saturation - b.saturation) > 0.08
+
+
+def describe(first: Picture, second: Picture, change: Change, fmt: tuple[str, str]) -> str:
+    """What ``second`` is as an edit of ``first``, in words ("cropped to 82 %", "mirrored")."""
+    words: list[str] = []
+    if change.variant:
+        words.append(DIHEDRAL[change.variant])
+    if change.mirrored:
+        words.append("mirrored")
+    if abs(change.angle) >= 1.0:
+        words.append(f"rotated {abs(change.angle):.0f}°")
+    if change.covers < 0.97:
+        words.append(f"cropped to {100 * change.covers:.0f} %")
+    if change.covered < 0.9:
+        words.append("border or letterbox added")
+    if change.overlay:
+        words.append("watermark or text added")
+    words += _colour_words(first, second, change)
+    if not words or change.covers >= 0.97:
+        words += _size_words(first, second, fmt)
+    return ", ".join(dict.fromkeys(words))
+
+
+def _colour_words(first: Picture, second: Picture, change: Change) -> list[str]:
+    words = []
+    if first.saturation is not None and second.saturation is not None:
+        if first.saturation > 0.08 and second.saturation < 0.02:
+            words.append("greyscale")
+        elif abs(first.saturation - second.saturation) > 0.08:
+            words.append("colours changed")
+    if change.brightness > 12:
+        words.append("brighter")
+    elif change.brightness < -12:
+        words.append("darker")
+    return words
+
+
+def _size_words(first: Picture, second: Picture, fmt: tuple[str, str]) -> list[str]:
+    words = []
+    if (
+        first.width
+        and second.width
+        and second.width * second.height < 0.9 * first.width * first.height
+    ):
+        ratio = np.sqrt(second.width * second.height / (first.width * first.height))
+        words.append(f"resized to {100 * ratio:.0f} %")
+    if fmt[0] and fmt[1] and fmt[0] != fmt[1]:
+        words.append(f"converted to {fmt[1]}")
+    elif not words:
+        words.append("recompressed")
+    return words
+
+
+ThumbSource = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""Rows -> ((len, 32, 32) uint8 thumbnails, which rows have one)."""
+
+
+@dataclass(frozen=True)
+class PairVerdicts:
+    """The ladder's answer for each candidate pair, aligned with the pairs."""
+
+    tiers: list[str]
+    changes: list[Change]
+
+    def __len__(self) -> int:
+        return len(self.tiers)
+
+
+def global_verdicts(
+    pictures: Sequence[Picture],
+    left: np.ndarray,
+    right: np.ndarray,
+    distances: np.ndarray,
+    variants: np.ndarray,
+    thumbs_of: ThumbSource,
+) -> PairVerdicts:
+    """Step 1 over many pairs at once (vectorised: a dense library has many)."""
+    tiers = [""] * len(left)
+    changes = [Change()] * len(left)
+    close = np.flatnonzero(distances <= SIGNATURE_CANDIDATE_RADIUS)
+    if not len(close):
+        return PairVerdicts(tiers, changes)
+    rows = np.unique(np.concatenate([left[close], right[close]]))
+    thumbs, has = thumbs_of(rows)
+    where = {int(r): i for i, r in enumerate(rows.tolist())}
+    a_idx = np.array([where[int(r)] for r in left[close]])
+    b_idx = np.array([where[int(r)] for r in right[close]])
+    usable = has[a_idx] & has[b_idx]
+    close, a_idx, b_idx = close[usable], a_idx[usable], b_idx[usable]
+    if not len(close):
+        return PairVerdicts(tiers, changes)
+    first = thumbs[a_idx]
+    second = _turned_back(thumbs[b_idx], variants[close])
+    ncc, blocks = thumb_agreement_batch(first, second)
+    shift = second.reshape(len(second), -1).mean(axis=1) - first.reshape(len(first), -1).mean(
+        axis=1
+    )
+    for k in np.flatnonzero((ncc >= THUMB_NCC) & (blocks >= THUMB_BLOCKS)).tolist():
+        pair = int(close[k])
+        a, b = pictures[int(left[pair])], pictures[int(right[pair])]
+        variant = int(variants[pair])
+        brightness = float(shift[k])
+        recoloured = _recoloured(a, b) or abs(brightness) > 12
+        same = distances[pair] <= SIGNATURE_SAME_PHOTO and not recoloured and variant == 0
+        tiers[pair] = TIER_SAME_PHOTO if same else TIER_EDITED_COPY
+        changes[pair] = Change(variant=variant, brightness=brightness)
+    return PairVerdicts(tiers, changes)
+
+
+def _turned_back(thumbs: np.ndarray, variants: np.ndarray) -> np.ndarray:
+    """Each thumbnail turned by the inverse of its pair's dihedral variant."""
+    out = thumbs.copy()
+    for variant in np.unique(variants).tolist():
+        undo = UNDO_DIHEDRAL[variant]
+        if undo is None:
+            continue
+        chosen = np.flatnonzero(variants == variant)
+        out[chosen] = np.stack(
+            [np.asarray(Image.fromarray(t).transpose(undo)) for t in thumbs[chosen]]
+        )
+    return out
+
+
+def geometric_verdicts(
+    pictures: Sequence[Picture],
+    pairs: Sequence[tuple[int, int]],
+    load_grey: GreyLoader,
+    cached: Callable[[int, int], Verdict | None],
+    remember: Callable[[int, int, Verdict], None],
+) -> list[Verdict]:
+    """Step 2 for the pairs step 1 left open; local features are computed once per picture
+    for the whole run, and every verdict is remembered (the library caches them)."""
+    features: dict[int, LocalFeatures | None] = {}
+
+    def features_of(index: int) -> LocalFeatures | None:
+        if index not in features:
+            grey = load_grey(pictures[index])
+            features[index] = local_features(grey) if grey is not None else None
+        return features[index]
+
+    verdicts = []
+    for i, j in pairs:
+        verdict = cached(i, j)
+        if verdict is None:
+            verdict = geometric_verdict(pictures[i], pictures[j], features_of(i), features_of(j))
+            remember(i, j, verdict)
+        verdicts.append(verdict)
+    return verdicts
