@@ -164,8 +164,10 @@ def watch(args: argparse.Namespace) -> int:
         # progress is written), even when the parent process started us with SIGINT ignored.
         stop_signals = [signal.SIGINT, signal.SIGTERM]
         previous = {sig: signal.signal(sig, request_stop) for sig in stop_signals}
+        # Said before the watcher starts: from then on only its thread prints, so lines never
+        # interleave (two threads' print() could merge two lines) and this one comes first.
         folders = ", ".join(shown(root) for root in library.roots())
-        print(f"Watching {folders} (Ctrl+C stops)", flush=True)  # before the watcher's lines
+        print(f"Watching {folders} (Ctrl+C stops)", flush=True)
         watcher = library.watch(report)
         try:
             while not stop.wait(0.5):

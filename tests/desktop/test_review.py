@@ -3,14 +3,16 @@ duplicate, move to trash with undo (also after a restart), differences highlight
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from PySide6.QtCore import Qt
 
 from tests.desktop.conftest import make_window
 from twinlens.desktop.duplicates_view import GROUP_ROLE
-from twinlens.desktop.main_window import DUPLICATES_TAB
+from twinlens.desktop.main_window import DUPLICATES_TAB, LIBRARY_TAB
 from twinlens.engine.library import Library
 
 
@@ -98,6 +100,34 @@ def test_trash_refuses_the_last_copy_in_words(qtbot, review):
     assert Path(lonely).exists()
 
 
+def test_trash_refuses_every_copy_of_a_photo_keep_at_least_one(
+    qtbot, window, photos: Path, system_trash: Path
+):
+    """Selecting every copy of the beach photo in the grid and pressing Delete moves none of
+    them: the app says to keep at least one, and the grid still lists all seven photos."""
+    from PySide6.QtCore import QItemSelectionModel
+
+    window.show_tab(LIBRARY_TAB)
+    grid, model = window.grid, window.model
+    beach = {str(photos / n) for n in ("beach.jpg", "beach copy.jpg", "beach-small.jpg")}
+    grid.clearSelection()
+    for row, entry in enumerate(model.entries()):
+        if entry.path in beach:
+            grid.selectionModel().select(model.index(row), QItemSelectionModel.SelectionFlag.Select)
+    assert set(grid.selected_paths()) == beach
+    moved: list[list[str]] = []
+    window.session.trashed.connect(moved.append)
+    grid.setFocus()
+    with qtbot.waitSignal(window.session.message, timeout=10_000) as said:
+        qtbot.keyClick(grid, Qt.Key.Key_Delete)
+    assert "keep at least one" in said.args[0]
+    assert "nothing was moved" in said.args[0]
+    qtbot.waitUntil(lambda: not window.jobs.busy(), timeout=10_000)
+    assert moved == []
+    assert all(Path(p).exists() for p in beach)
+    assert model.rowCount() == 7
+
+
 def test_keep_moves_the_other_copies_and_next_group(qtbot, review):
     view = review.duplicates
     group = view.current_group()
@@ -121,18 +151,42 @@ def test_not_a_duplicate_is_remembered(qtbot, review, scanned: Library):
         fresh.close()
 
 
-def test_strictness_is_chosen_by_named_tier(review):
-    view = review.duplicates
+@pytest.fixture
+def tiered(qtbot, scanned: Library, photos: Path, system_trash: Path):
+    """The review over one group of every kind but edited copies: an exact pair (a byte copy
+    of other20), the beach photo with its byte copy and resized copy (same photo) and a
+    reframed shot of other40 (a similar shot)."""
+    shutil.copyfile(photos / "other20.jpg", photos / "other20 (copy).jpg")
+    with Image.open(photos / "other40.jpg") as image:
+        image.crop((30, 0, 320, 240)).resize((320, 240)).save(photos / "other40 reframed.jpg")
+    scanned.run_scan()
+    window = make_window(qtbot, scanned, rows=9)
+    qtbot.waitUntil(lambda: bool(window.session and window.session.provider), timeout=10_000)
+    with qtbot.waitSignal(window.session.groups_loaded, timeout=10_000):
+        window.show_tab(DUPLICATES_TAB)
+    qtbot.waitUntil(lambda: window.duplicates.current_group() is not None)
+    return window
+
+
+def test_strictness_is_chosen_by_named_tier(tiered):
+    view = tiered.duplicates
     names = [view.strictness.itemText(i) for i in range(view.strictness.count())]
     assert names[0] == "Exact copies only"
     assert not any(ch.isdigit() for ch in "".join(names))
 
-    def shown() -> set[str]:
-        return {item.data(0, GROUP_ROLE).tier for item in view._group_items()}
+    def shown() -> list[tuple[str, list[str]]]:
+        groups = [item.data(0, GROUP_ROLE) for item in view._group_items()]
+        return sorted((g.tier, sorted(Path(p).name for p in g.paths)) for g in groups)
 
+    exact = ("exact", ["other20 (copy).jpg", "other20.jpg"])
+    same = ("same_photo", ["beach copy.jpg", "beach-small.jpg", "beach.jpg"])
+    similar = ("similar_shot", ["other40 reframed.jpg", "other40.jpg"])
+    assert sorted(g.tier for g in view.groups) == ["exact", "same_photo", "similar_shot"]
     view.strictness.setCurrentIndex(0)
-    assert shown() <= {"exact"}
-    view.strictness.setCurrentIndex(1)
-    assert shown() == {"same_photo"}  # the beach photo, its byte copy and its resized copy
+    assert shown() == [exact]
+    view.strictness.setCurrentIndex(1)  # each choice shows its tier and the stricter ones
+    assert shown() == [exact, same]
+    view.strictness.setCurrentIndex(2)
+    assert shown() == [exact, same]  # no edited copies here; similar shots are not duplicates
     view.strictness.setCurrentIndex(view.strictness.count() - 1)
-    assert len(view._group_items()) == len(view.groups)
+    assert shown() == [exact, same, similar]

@@ -72,6 +72,7 @@ def test_output_into_a_closed_pipe_ends_quietly(scanned: Path, library_path: Pat
             "--library",
             str(library_path),
         ],
+        timeout=120,
         stdout=write,
         stderr=subprocess.PIPE,
         text=True,
@@ -108,6 +109,7 @@ def test_watch_commits_are_seen_by_other_processes_at_once(
             def seen() -> int:
                 done = subprocess.run(
                     [*base, "info", "--json", "--library", str(library_path)],
+                    timeout=120,
                     env=env,
                     capture_output=True,
                     text=True,
@@ -118,7 +120,7 @@ def test_watch_commits_are_seen_by_other_processes_at_once(
             assert watcher.poll() is None
         finally:
             watcher.send_signal(signal.SIGKILL)
-            watcher.wait()
+            watcher.wait(timeout=30)
     reported = [
         ln.split(None, 1)[1]
         for ln in log_path.read_text().splitlines()
@@ -127,6 +129,7 @@ def test_watch_commits_are_seen_by_other_processes_at_once(
     assert {Path(p).name for p in reported} == {"new1.jpg", "new2.jpg", "renamed.jpg"}
     done = subprocess.run(
         [*base, "dupes", "--json", "--library", str(library_path)],
+        timeout=120,
         env=env,
         capture_output=True,
         text=True,
@@ -134,6 +137,7 @@ def test_watch_commits_are_seen_by_other_processes_at_once(
     assert done.returncode == 0
     code = subprocess.run(
         [*base, "info", "--json", "--library", str(library_path)],
+        timeout=120,
         env=env,
         capture_output=True,
         text=True,

@@ -7,7 +7,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -27,43 +26,68 @@ def _indexed_rows(path: Path) -> int:
         return 0
 
 
+# The scan in a child process that stops for good in the middle of its third batch's
+# transaction (rows written, no commit yet), says so on stdout and waits to be killed: the
+# kill lands mid-scan and mid-write every time, however fast or slow the machine is.
+PAUSED_SCAN = """
+import sys, threading
+import twinlens.engine.storage.store as store
+from twinlens.engine.cli import main
+
+batch, written = int(sys.argv[1]), 0
+upsert = store.upsert_photo
+
+def upsert_then_pause(*args, **kwargs):
+    global written
+    upsert(*args, **kwargs)
+    written += 1
+    if written == 2 * batch + batch // 2:
+        print("paused", flush=True)
+        threading.Event().wait()
+
+store.upsert_photo = upsert_then_pause
+sys.exit(main(["scan", sys.argv[2], "--library", sys.argv[3]]))
+"""
+
+
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
 def test_scan_killed_with_sigkill_resumes_without_reencoding(
     tiny_model: Path, tmp_path: Path
 ) -> None:
+    import select
+
+    from twinlens.engine.config import EngineConfig
+
+    batch = EngineConfig().batch_size
     folder = tmp_path / "many"
     folder.mkdir()
-    total = 400
+    total = 4 * batch
     for index in range(total):
-        make_photo(folder / f"p{index:03d}.jpg", seed=index, size=(900, 700))
+        make_photo(folder / f"p{index:03d}.jpg", seed=index, size=(160, 120))
     library_path = tmp_path / "crash.twinlens"
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "twinlens.engine.cli",
-            "scan",
-            str(folder),
-            "--library",
-            str(library_path),
-        ],
-        stdout=subprocess.DEVNULL,
+        [sys.executable, "-c", PAUSED_SCAN, str(batch), str(folder), str(library_path)],
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
-    deadline = time.monotonic() + 120
-    while _indexed_rows(library_path) < 64:
-        assert process.poll() is None, "the scan ended before it could be killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    try:
+        assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], 120)
+        assert ready, "the scan never reached its third batch"
+        assert process.stdout.readline() == "paused\n"
+        assert process.poll() is None
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
     done = _indexed_rows(library_path)
-    assert 64 <= done < total
+    assert done == 2 * batch  # the two committed batches, none of the third's written rows
     with Library(library_path) as library:
         assert library.store.integrity_ok()
         summary = library.run_scan()
-        assert summary.unchanged >= done
-        assert summary.encoded == total - summary.unchanged
+        assert summary.unchanged == done
+        assert summary.encoded == total - done
         assert library.info().indexed == total
 
 

@@ -130,6 +130,7 @@ def test_scan_with_strict_utf8_output_and_a_non_utf8_name(
     for args in (["scan", str(folder)], ["dupes"], ["info"]):
         done = subprocess.run(
             [sys.executable, "-m", "twinlens.engine.cli", *args, "--library", str(library_path)],
+            timeout=120,
             env=env,
             capture_output=True,
         )
@@ -140,6 +141,7 @@ def test_scan_with_strict_utf8_output_and_a_non_utf8_name(
         or b"x\\xff.jpg"
         in subprocess.run(
             [sys.executable, "-m", "twinlens.engine.cli", "dupes", "--library", str(library_path)],
+            timeout=120,
             env=env,
             capture_output=True,
         ).stdout

@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import make_photo
 from twinlens.engine.indexing.watcher import LibraryChange, Watcher
 from twinlens.engine.library import Library
+from twinlens.engine.media.files import is_under
 
 SETTLE = 0.2
 
@@ -116,37 +117,124 @@ def test_watch_delete_and_folder_move(live, folder: Path) -> None:
     assert not library.store.photos_under(sub)
 
 
-def test_watch_waits_for_a_partial_copy(live, folder: Path) -> None:
-    library, watcher, recorder = live
+class ScanSpy:
+    """Records what each of the watcher's scans was asked to read (a list of targets)."""
+
+    def __init__(self, watcher: Watcher, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[list[Path]] = []
+        self.lock = threading.Lock()
+        scan = watcher.scanner.scan
+
+        def recording(targets, *args, **kwargs):  # type: ignore[no-untyped-def]
+            targets = list(targets)
+            self.seen(targets)
+            with self.lock:
+                self.calls.append(targets)
+            return scan(targets, *args, **kwargs)
+
+        monkeypatch.setattr(watcher.scanner, "scan", recording)
+
+    def seen(self, targets: list[Path]) -> None:
+        """Subclasses look at the disk as each scan starts."""
+
+    def covering(self, path: Path) -> list[list[Path]]:
+        with self.lock:
+            return [c for c in self.calls if any(is_under(str(path), str(t)) for t in c)]
+
+
+def test_watch_waits_for_a_partial_copy(
+    tiny_model: Path, library_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy that pauses longer than the quiet period (``settle``) is still not read while
+    its size and time move: the watcher looks at the quiet partial file, defers it, sees it
+    changed by its next look, and reads it only once it holds still. Any scan of the partial
+    file fails this test, even one whose error the watcher would hide by retrying it."""
+    import twinlens.engine.indexing.watcher as watching
+
     source = make_photo(folder.parent / "big.jpg", seed=30, size=(1600, 1200))
     data = source.read_bytes()
     target = folder / "copying.jpg"
-    with target.open("wb") as handle:
-        handle.write(data[: len(data) // 3])
-        handle.flush()
-        # The watcher sees the partial file; it must not report it as broken.
+    library = Library(library_path)
+    library.add_roots([folder])
+    watcher = library.watch(Recorder(), settle=1.0)  # the time the test has to write the rest
+    recorder = watcher.on_change
+    assert isinstance(recorder, Recorder)
+    # The watcher's first look at the partial file ends either deferred (it stays dirty) or
+    # read (a scan covers it, and the scan spy records its size then): the test goes on
+    # writing only once that round is over, whatever the machine's speed.
+    examined, round_over = threading.Event(), threading.Event()
+    sizes: list[int] = []
+    quick_stat, take_ready = watching._quick_stat, watcher._take_ready
+
+    def stat_seen(path: str):  # type: ignore[no-untyped-def]
+        if path == str(target):
+            examined.set()
+        return quick_stat(path)
+
+    def deferred() -> list[str]:
+        ready = take_ready()
+        if examined.is_set() and str(target) not in ready:
+            round_over.set()
+        return ready
+
+    class Sizes(ScanSpy):
+        def seen(self, targets: list[Path]) -> None:
+            if target.exists() and any(is_under(str(target), str(t)) for t in targets):
+                sizes.append(target.stat().st_size)
+                round_over.set()
+
+    monkeypatch.setattr(watching, "_quick_stat", stat_seen)
+    monkeypatch.setattr(watcher, "_take_ready", deferred)
+    Sizes(watcher, monkeypatch)
+    try:
+        assert watcher.wait_until_idle()
+        with target.open("wb") as handle:
+            handle.write(data[: len(data) // 3])
+            handle.flush()
+            assert round_over.wait(20), "the watcher never looked at the quiet partial file"
+            handle.write(data[len(data) // 3 :])
         wait_for(
-            lambda: library.store.photo_by_path(str(target)) is not None or watcher.saw(target)
+            lambda: (
+                (row := library.store.photo_by_path(str(target))) is not None
+                and row.status == "indexed"
+            )
         )
-        handle.write(data[len(data) // 3 :])
-    wait_for(
-        lambda: (
-            (row := library.store.photo_by_path(str(target))) is not None
-            and row.status == "indexed"
-        )
-    )
-    assert not [e for e in recorder.errors() if e[0] == str(target)]
+        assert sizes, "the finished copy was never read"
+        assert set(sizes) == {len(data)}, f"read while {sizes} of {len(data)} bytes were there"
+        assert not [e for e in recorder.errors() if e[0] == str(target)]
+    finally:
+        watcher.stop()
+        library.close()
 
 
-def test_watch_handles_a_burst_in_batches(live, folder: Path, tmp_path: Path) -> None:
-    library, watcher, _ = live
+def test_watch_handles_a_burst_in_batches(
+    live, folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """150 photos landing one by one in a watched folder are read like a scan of that folder:
+    a few rounds over the folder, never 150 single-file reads nor a round per file."""
+    library, watcher, recorder = live
+    album = folder / "album"
+    album.mkdir()
+    make_photo(album / "first.jpg", seed=99)
+    wait_for(lambda: "first.jpg" in _paths(library))  # the new folder's own events are done
+    assert watcher.wait_until_idle()
+    spy = ScanSpy(watcher, monkeypatch)
     staging = tmp_path / "staging"
     staging.mkdir()
     for index in range(150):
         make_photo(staging / f"b{index:03d}.jpg", seed=100 + index, size=(64, 48))
-    shutil.move(str(staging), str(folder / "burst"))
-    wait_for(lambda: len(_paths(library)) == 153, timeout=60)
+    for photo in sorted(staging.iterdir()):
+        photo.rename(album / photo.name)  # each file its own event
+    wait_for(lambda: len(_paths(library)) == 154, timeout=60)
     assert watcher.wait_until_idle()
+    rounds = spy.covering(album / "b000.jpg")
+    assert 1 <= len(rounds) <= 3, [len(r) for r in rounds]
+    # Listed as a folder, not probed file by file.
+    assert all(t.is_dir() and len(targets) <= 3 for targets in rounds for t in targets), rounds
+    with recorder.lock:
+        reported = [c for c in recorder.changes if any("b0" in Path(p).name for p in c.indexed)]
+    assert sum(len(c.indexed) for c in reported) == 150
+    assert len(reported) <= 3
 
 
 def test_unplugged_root_keeps_its_records(

@@ -10,9 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="torch (training extras) not installed")
-pytest.importorskip("onnx", reason="onnx not installed")
-pytest.importorskip("onnxruntime", reason="onnxruntime not installed")
+from tests.conftest import need_module
+
+torch = need_module("torch", "the training tests need torch (pip install -e '.[training]')")
+need_module("onnx", "the export test needs onnx (pip install -e '.[test]')")
+need_module("onnxruntime", "the export test needs onnxruntime (a core dependency)")
 
 from torch import nn  # noqa: E402, TID253
 

@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-pytest.importorskip("torch", reason="torch (training extras) not installed")
+from tests.conftest import need_module
 
-from twinlens.training.experiments import neardup
+need_module("torch", "the training tests need torch (pip install -e '.[training]')")
+
+from twinlens.training.experiments import neardup  # noqa: E402
 
 
 @pytest.mark.timeout(30)
