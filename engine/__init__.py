@@ -13,6 +13,7 @@ Layers, highest first (each imports only those below it; import-linter checks th
 
 from .config import EngineConfig, default_cache_dir, default_library_path
 from .errors import (
+    BadChoice,
     DecodeError,
     DecodeReason,
     LibraryError,
@@ -26,8 +27,16 @@ from .errors import (
 )
 from .indexing.scanner import ScanError, ScanSummary
 from .indexing.watcher import LibraryChange, Watcher
-from .library import EncodedFile, Library, LibraryInfo, bundled_samples, encode_files
+from .library import (
+    BatchReceipt,
+    EncodedFile,
+    Library,
+    LibraryInfo,
+    bundled_samples,
+    encode_files,
+)
 from .matching.groups import DuplicateGroup, Member
+from .matching.keeper import CRITERIA_WORDS, DEFAULT_ORDER
 from .matching.search import NO_MATCH, ResultGroup, SearchAnswer
 from .media.files import is_photo_name
 from .media.thumbnails import Thumbnails
@@ -36,6 +45,7 @@ from .paths import json_fields, shown
 from .progress import CancelToken, Progress, run_to_end
 from .removal.trash import TrashReceipt
 from .storage.catalog import SORTS, PhotoEntry, PhotoFacts
+from .storage.settings import ALL as LIBRARY_SETTINGS
 from .tiers import (
     TIER_EDITED_COPY,
     TIER_EXACT,
@@ -48,6 +58,9 @@ from .tiers import (
 )
 
 __all__ = [
+    "CRITERIA_WORDS",
+    "DEFAULT_ORDER",
+    "LIBRARY_SETTINGS",
     "NO_MATCH",
     "SORTS",
     "TIERS",
@@ -55,6 +68,8 @@ __all__ = [
     "TIER_EXACT",
     "TIER_SAME_PHOTO",
     "TIER_SIMILAR_SHOT",
+    "BadChoice",
+    "BatchReceipt",
     "CancelToken",
     "DecodeError",
     "DecodeReason",

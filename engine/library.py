@@ -32,6 +32,7 @@ from .matching.duplicates import (
     without_dismissed,
 )
 from .matching.evidence import grey_of_data, grey_of_image, load_grey, make_thumb, thumb_array
+from .matching.export import export_rows, to_csv, to_json
 from .matching.groups import DuplicateGroup
 from .matching.keeper import KeeperRule, parse_order
 from .matching.pairs import mark_pairs
@@ -271,6 +272,29 @@ class Library:
     def set_raw_jpeg_removable(self, removable: bool) -> None:
         self.store.put(RAW_JPEG_REMOVABLE, removable)
 
+    def settings(self) -> dict[str, str]:
+        """Every library setting (storage/settings.py) and its value, as text."""
+        return {
+            KEEPER_ORDER.key: ",".join(self.keeper_order()),
+            RAW_JPEG_REMOVABLE.key: "true" if self.raw_jpeg_removable() else "false",
+        }
+
+    def change_setting(self, key: str, value: str) -> str:
+        """Set a library setting from text; returns the value now in force.
+
+        Raises:
+            BadChoice: an unknown setting or a value it cannot take.
+        """
+        if key == KEEPER_ORDER.key:
+            return ",".join(self.set_keeper_order(value))
+        if key == RAW_JPEG_REMOVABLE.key:
+            answer = {"true": True, "yes": True, "on": True, "false": False, "no": False}
+            if value.lower() not in answer and value.lower() != "off":
+                raise BadChoice(f"{key} is true or false, not {value!r}")
+            self.set_raw_jpeg_removable(answer.get(value.lower(), False))
+            return self.settings()[key]
+        raise BadChoice(f"no library setting {key!r}; they are: {', '.join(self.settings())}")
+
     # -- questions -----------------------------------------------------------------------
 
     def collection(self) -> Collection:
@@ -438,6 +462,15 @@ class Library:
 
     def photo_facts(self, path: str) -> PhotoFacts | None:
         return self.catalog.photo_facts(path)
+
+    def export_groups(self, groups: Iterable[DuplicateGroup], fmt: str) -> str:
+        """The groups as ``"csv"`` or ``"json"`` text, one row per file (matching/export.py)."""
+        chosen = list(groups)
+        facts = self.catalog.facts_of([m.path for g in chosen for m in g.members])
+        rows = export_rows(chosen, facts)
+        if fmt not in ("csv", "json"):
+            raise BadChoice(f"cannot export as {fmt!r}: choose csv or json")
+        return to_csv(rows) if fmt == "csv" else to_json(rows)
 
     def errors(self) -> list[tuple[str, str, str]]:
         return [(r.path, r.reason or "", r.detail or "") for r in self.store.error_photos()]

@@ -57,9 +57,7 @@ def move_file(source: Path, target: Path) -> None:
     info = os.lstat(source)
     if not stat.S_ISREG(info.st_mode) or os.path.realpath(source) != str(source):
         raise OSError(errno.ELOOP, f"{shown(source)} is a link or not a regular file")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if os.path.realpath(target.parent) != str(target.parent):
-        raise OSError(errno.ELOOP, f"a folder on the way to {shown(target)} is a link")
+    _make_folders(target.parent)
     # Reserve the name: fails if anything is there, so nothing is ever overwritten.
     os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:
@@ -69,6 +67,20 @@ def move_file(source: Path, target: Path) -> None:
             os.unlink(target)
             raise
         _copy_across(source, target)
+
+
+def _make_folders(folder: Path) -> None:
+    """Create ``folder`` and the missing ones above it, after checking that the existing
+    part of the way holds no link (a link there would take the file somewhere else)."""
+    missing = []
+    existing = folder
+    while not os.path.lexists(existing):
+        missing.append(existing)
+        existing = existing.parent
+    if os.path.realpath(existing) != str(existing) or not existing.is_dir():
+        raise OSError(errno.ELOOP, f"{shown(existing)} is a link or not a folder")
+    for part in reversed(missing):
+        os.mkdir(part)
 
 
 def _copy_across(source: Path, target: Path) -> None:

@@ -113,30 +113,45 @@ class Catalog:
 
     def photo_facts(self, path: str) -> PhotoFacts | None:
         """The facts of one file, or None when the library does not list it."""
-        sql = (
-            "select p.path, p.size, p.mtime_ns, p.status, p.reason, coalesce(c.width, 0),"
-            " coalesce(c.height, 0), coalesce(c.taken_at, ''), coalesce(c.camera, ''),"
-            f" coalesce(c.format, '') from {_FROM} where p.path = ?"
-        )
-        found = self.store.rows(sql, [to_bytes(path)])
-        if not found:
-            return None
-        raw, size, mtime, status, reason, width, height, taken, camera, fmt = found[0]
-        path_ = from_bytes(raw)
-        return PhotoFacts(
-            path=path_,
-            name=os.path.basename(path_),
-            folder=os.path.dirname(path_),
-            size=size or 0,
-            width=width,
-            height=height,
-            taken_at=taken,
-            modified_ns=mtime or 0,
-            camera=camera,
-            format=fmt,
-            status=status,
-            reason=reason,
-        )
+        return self.facts_of([path]).get(path)
+
+    def facts_of(self, paths: Sequence[str]) -> dict[str, PhotoFacts]:
+        """The facts of many files at once (exports), by path; unlisted paths are left out."""
+        found: dict[str, PhotoFacts] = {}
+        wanted = [to_bytes(p) for p in paths]
+        for start in range(0, len(wanted), 500):  # SQLite's limit on bound parameters
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for row in self.store.rows(f"{_FACTS} where p.path in ({marks})", part):
+                facts = _facts(row)
+                found[facts.path] = facts
+        return found
+
+
+_FACTS = (
+    "select p.path, p.size, p.mtime_ns, p.status, p.reason, coalesce(c.width, 0),"
+    " coalesce(c.height, 0), coalesce(c.taken_at, ''), coalesce(c.camera, ''),"
+    f" coalesce(c.format, '') from {_FROM}"
+)
+
+
+def _facts(row: Sequence[Any]) -> PhotoFacts:
+    raw, size, mtime, status, reason, width, height, taken, camera, fmt = row
+    path_ = from_bytes(raw)
+    return PhotoFacts(
+        path=path_,
+        name=os.path.basename(path_),
+        folder=os.path.dirname(path_),
+        size=size or 0,
+        width=width,
+        height=height,
+        taken_at=taken,
+        modified_ns=mtime or 0,
+        camera=camera,
+        format=fmt,
+        status=status,
+        reason=reason,
+    )
 
 
 def _entry(row: Sequence[Any]) -> PhotoEntry:

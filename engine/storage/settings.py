@@ -43,3 +43,6 @@ def from_text(setting: LibrarySetting[T], text: str | None) -> T:
     if isinstance(setting.default, bool):
         return text == "true"
     return text
+
+
+ALL: tuple[LibrarySetting[str] | LibrarySetting[bool], ...] = (KEEPER_ORDER, RAW_JPEG_REMOVABLE)
