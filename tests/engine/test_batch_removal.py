@@ -74,7 +74,8 @@ def test_an_interrupted_move_is_finished_on_the_next_open(
         assert (pairs / "a1 copy.jpg").exists()
         restored = library.undo()
         assert restored == [str(pairs / "a0 copy.jpg")]
-        assert (pairs / "a0 copy.jpg").exists() and not target.exists()
+        assert (pairs / "a0 copy.jpg").exists()
+        assert not target.exists()
 
 
 def test_move_refuses_a_destination_that_is_a_file(
