@@ -213,7 +213,7 @@ def test_move_keeps_relative_paths_never_overwrites_and_undoes(
     (aside / "photos" / "sub" / "p2 - Copy.jpg").write_bytes(b"already here")
     dump = tmp_path / "dupes.json"
     dump.write_text(json.dumps(_dupes(capsys, library_path)))
-    code, out, err = _run(
+    code, _, err = _run(
         capsys,
         "move",
         "--to",
