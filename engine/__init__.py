@@ -44,7 +44,7 @@ from .model.codes import to_hex
 from .paths import json_fields, shown
 from .progress import CancelToken, Progress, run_to_end
 from .removal.trash import TrashReceipt
-from .storage.catalog import SORTS, PhotoEntry, PhotoFacts
+from .storage.catalog import SORTS, PhotoEntry, PhotoFacts, sort_key
 from .storage.settings import ALL as LIBRARY_SETTINGS
 from .tiers import (
     TIER_EDITED_COPY,
@@ -108,6 +108,7 @@ __all__ = [
     "json_fields",
     "run_to_end",
     "shown",
+    "sort_key",
     "tier",
     "to_hex",
 ]

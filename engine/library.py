@@ -454,6 +454,14 @@ class Library:
         """The library's files for browsing, in ``sort`` order (storage/catalog.py)."""
         return self.catalog.list_photos(sort, offset, limit)
 
+    def photo_entries(self, paths: Iterable[str]) -> dict[str, PhotoEntry]:
+        """The grid rows of these files now (those the library still lists), by path."""
+        return self.catalog.entries_of(list(paths))
+
+    def sizes(self, paths: Iterable[str]) -> dict[str, int]:
+        """File sizes in bytes as indexed, by path (a confirmation's megabytes)."""
+        return {p: f.size for p, f in self.catalog.facts_of(list(paths)).items()}
+
     def count_photos(self) -> int:
         return self.catalog.count_photos()
 
