@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton, QWidget
 
 from twinlens.engine import BatchReceipt, DuplicateGroup
 
@@ -75,7 +75,8 @@ class ReviewActions(QObject):
         if folder:
             self.session.remove_groups(selections, Path(folder))
 
-    def _ask(self, text: str) -> str:
+    def question_box(self, text: str) -> tuple[QMessageBox, QPushButton, QPushButton]:
+        """The confirmation: Move to Trash (default), Move to Folder…, Cancel."""
         box = QMessageBox(self.window)
         box.setWindowTitle("Select All but the Keeper")
         box.setIcon(QMessageBox.Icon.Question)
@@ -84,6 +85,10 @@ class ReviewActions(QObject):
         folder = box.addButton("Move to Folder…", QMessageBox.ButtonRole.ActionRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(trash)
+        return box, trash, folder
+
+    def _ask(self, text: str) -> str:
+        box, trash, folder = self.question_box(text)
         self.dialog = box
         box.exec()
         self.dialog = None

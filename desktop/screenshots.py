@@ -1,4 +1,8 @@
-"""Render the main window, the duplicates view and search results on the sample library.
+"""Render the main window, the duplicate review flow and search results on the sample library.
+
+The review flow (issue 12): a group whose suggested keeper is the original with its reason,
+the folder panel with a reference folder ticked, the keeper rule's settings, and the
+confirmation of "Select all but the keeper".
 
     xvfb-run -a python -m twinlens.desktop.screenshots [--out docs/screenshots]
 
@@ -22,6 +26,8 @@ from typing import TYPE_CHECKING
 SIZE = (1280, 820)
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget as QWidgetLike
+
     from .main_window import MainWindow
 
 
@@ -77,6 +83,7 @@ def render(out: Path, work: Path) -> list[Path]:
     _pick_edited_group(window)
     settle(2.5)
     shots.append(_save(window, out / "duplicates.png"))
+    shots += _review_flow(window, out, library)
 
     # A copy from outside the library, as if downloaded again at half the size.
     query = work / "kodim07 from the web.jpg"
@@ -96,6 +103,34 @@ def render(out: Path, work: Path) -> list[Path]:
     return shots
 
 
+def _review_flow(window: MainWindow, out: Path, library: object) -> list[Path]:
+    """The keeper of the recompressed copy's group, the keeper rule, the confirmation."""
+    from twinlens.desktop.duplicates_view import GROUP_ROLE
+    from twinlens.desktop.keeper_settings import KeeperSettingsDialog
+    from twinlens.desktop.review_actions import confirmation_text
+
+    view = window.duplicates
+    for item in view._group_items():
+        if any("q50" in p for p in item.data(0, GROUP_ROLE).paths):
+            view.tree.setCurrentItem(item)
+    settle(2.0)
+    shots = [_save(window, out / "keeper.png")]
+    dialog = KeeperSettingsDialog(window.keeper_choice[0], window.keeper_choice[1], window)
+    dialog.show()
+    settle(0.5)
+    shots.append(_save(dialog, out / "keeper-rule.png"))
+    dialog.close()
+    groups = [g for g in view.visible_groups() if g.proposed_for_removal()]
+    paths = [p for g in groups for p in g.proposed_for_removal()]
+    size = sum(os.lstat(p).st_size for p in paths)
+    box, _, _ = window.review.question_box(confirmation_text(len(paths), size, len(groups)))
+    box.show()
+    settle(0.5)
+    shots.append(_save(box, out / "select-all-but-keeper.png"))
+    box.close()
+    return shots
+
+
 def _pick_edited_group(window: MainWindow) -> None:
     """Show an edited-copy group if there is one: it has the most telling differences."""
     from twinlens.desktop.duplicates_view import GROUP_ROLE
@@ -109,7 +144,7 @@ def _pick_edited_group(window: MainWindow) -> None:
             return
 
 
-def _save(window: MainWindow, path: Path) -> Path:
+def _save(window: QWidgetLike, path: Path) -> Path:
     window.grab().save(str(path))
     print(f"saved {path}")  # noqa: T201 (a command-line script)
     return path

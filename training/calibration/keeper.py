@@ -25,7 +25,7 @@ import os
 import random
 import shutil
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,7 +108,7 @@ def _make_group(
         shutil.copyfile(original, byte_copy)
     files[byte_copy] = "byte copy, copy-style name"
     jpeg = "jpg"
-    plan: list[tuple[Path, str, object]] = [
+    plan: list[tuple[Path, str, tuple[str, int, bytes]]] = [
         (copies / f"{stem}-1.{jpeg}", "recompressed q70", ("JPEG", 70, b"")),
         (exports / f"{stem}.{jpeg}", "recompressed q50", ("JPEG", 50, exif)),
         (copies / f"{stem}.png", "PNG conversion", ("PNG", 0, b"")),
@@ -122,7 +122,7 @@ def _make_group(
         plan.append((copies / f"{stem} (2).jpg", "resaved without EXIF", ("JPEG", 95, b"")))
     for target, kind, (fmt, quality, keep) in rng.sample(plan, 4):
         if not target.exists():
-            _save(_changed(decoded, str(fmt)), target, _format(str(fmt)), int(quality), bytes(keep))
+            _save(_changed(decoded, fmt), target, _format(fmt), quality, keep)
         files[target] = kind
     _shuffle_times(files, rng)
     for path, kind in files.items():
