@@ -5,9 +5,10 @@ Six criteria, in this order unless the person reorders or switches them off
 
 1. ``reference``: a photo in a reference folder;
 2. ``pixels``: the most pixels;
-3. ``quality``: the least lossy: RAW, then lossless (but a PNG made from a JPEG is only a
-   conversion), then a phone's HEIC, then JPEG by its quality; at equal pixels a camera
-   JPEG beats one saved again;
+3. ``quality``: the least lossy: RAW, then a phone's HEIC, then lossless (but a PNG made
+   from a JPEG is only a conversion), then JPEG by its quality; at equal pixels a camera
+   JPEG beats one saved again. HEIC ranks above lossless because only cameras write it: a
+   PNG of the same size is a conversion of it, holding no more than it does;
 4. ``metadata``: the original camera metadata (make and model, capture time) over
    stripped metadata;
 5. ``name``: a name without a copy marker (names.py), then the shorter path;
@@ -170,10 +171,10 @@ def fidelity(candidate: Candidate) -> int:
     """How little the file's pixels lost, as a number (higher: less lossy)."""
     if candidate.compression == RAW:
         return 300
+    if candidate.format.upper() in _CAMERA_FORMATS:
+        return 250  # phones write HEIC as the original: a lossless copy is a conversion
     if candidate.compression == LOSSLESS:
         return 200
-    if candidate.format.upper() in _CAMERA_FORMATS:
-        return 100  # phones write HEIC as the original; quality is not readable
     if candidate.compression in (FROM_JPEG, PALETTE):
         return 0
     return max(0, min(100, candidate.quality))

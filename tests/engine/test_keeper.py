@@ -81,6 +81,7 @@ def test_raw_beats_everything_at_equal_pixels_and_heic_beats_jpeg() -> None:
     png = photo("/p/IMG_2.png", fmt="PNG", quality=0, compression="lossless")
     assert keeper_of(png, raw)[0] == raw.paths[0]
     heic = photo("/p/x/y/IMG_3.heic", fmt="HEIF", quality=0, mtime=900)
+    assert keeper_of(png, heic)[0] == heic.paths[0]  # a PNG the size of a HEIC: a conversion
     jpeg = photo("/p/IMG_3.jpg", quality=96)
     assert keeper_of(jpeg, heic) == (
         heic.paths[0],
