@@ -196,7 +196,11 @@ class Library:
         return self.store.roots()
 
     def remove_root(self, root: Path | str) -> int:
-        """Stop tracking a folder; returns how many photo rows were forgotten. Touches no file."""
+        """Stop tracking a folder (and the reference folders inside it); returns how many
+        photo rows were forgotten. Touches no file."""
+        for folder in self.references():
+            if is_under(folder, root):
+                self.store.remove_reference(folder)
         return self.store.remove_root(Path(root))
 
     def scan(
