@@ -102,7 +102,10 @@ class FileView:
     mtime: int
     reference: bool
     marker: str = ""
-    """The copy marker of its name, or the name it extends; "" for a plain name."""
+    """The copy marker of its name ("copy", "(1)"), "" when it has none."""
+    extends: str = ""
+    """The name of another file of the group that this name adds to ("kodim14" for
+    "kodim14_bright"), "" when none."""
 
 
 Key = tuple[object, ...]
@@ -120,9 +123,10 @@ class Ranking:
         stems = {stem(p) for c in self.candidates for p in c.paths}
         for candidate in self.candidates:
             for path, mtime in zip(candidate.paths, candidate.mtimes, strict=True):
-                marker = copy_marker(path) or derived_from(path, stems - {stem(path)})
+                marker = copy_marker(path)
+                extends = "" if marker else derived_from(path, stems - {stem(path)})
                 self._views[path] = FileView(
-                    candidate, path, mtime, self.rule.is_reference(path), marker
+                    candidate, path, mtime, self.rule.is_reference(path), marker, extends
                 )
 
     def file_key(self, path: str) -> Key:
@@ -228,9 +232,9 @@ def _metadata_words(mine: FileView, theirs: FileView, index: int, rule: KeeperRu
 def _name_words(mine: FileView, theirs: FileView, index: int, rule: KeeperRule) -> str:
     if index == 0:
         other = shown(os.path.basename(theirs.path))
-        marker = theirs.marker
-        looks = f"'{marker}'" if marker else "a copy marker"
-        return f"name without a copy marker ({other} has {looks} in its name)"
+        if theirs.extends:
+            return f"name without a copy marker ({other} adds to the name {shown(theirs.extends)})"
+        return f"name without a copy marker ({other} has '{shown(theirs.marker)}' in its name)"
     return "shorter path"
 
 
@@ -246,7 +250,7 @@ _CRITERIA: dict[str, _Criterion] = {
     PIXELS: _Criterion(lambda v: (-v.candidate.pixels,), _pixels_words),
     QUALITY: _Criterion(lambda v: (-fidelity(v.candidate),), _quality_words),
     METADATA: _Criterion(lambda v: (-_metadata_count(v.candidate),), _metadata_words),
-    NAME: _Criterion(lambda v: (1 if v.marker else 0, len(v.path)), _name_words),
+    NAME: _Criterion(lambda v: (1 if v.marker or v.extends else 0, len(v.path)), _name_words),
     OLDEST: _Criterion(
         # No capture time sorts after any ("~" follows the digits of "YYYY:MM:DD ...").
         lambda v: (v.candidate.taken_at or "~", v.mtime),

@@ -118,7 +118,7 @@ def test_an_edited_name_loses_to_the_name_it_extends() -> None:
     original = photo("/p/edits/kodim14.jpg", mtime=900)  # longer path, newer file
     keeper, reason = keeper_of(bright, original)
     assert keeper == original.paths[0]
-    assert "kodim14_bright.jpg has 'kodim14'" in reason
+    assert "kodim14_bright.jpg adds to the name kodim14" in reason
 
 
 def test_oldest_capture_time_then_oldest_file() -> None:
