@@ -82,7 +82,8 @@ class KeeperSettingsDialog(QDialog):
         layout.addLayout(arrows)
         layout.addWidget(self.raw_jpeg)
         layout.addWidget(buttons)
-        self.resize(520, 420)
+        self.criteria.setMinimumHeight(6 * self.fontMetrics().height() + 24)
+        self.resize(540, 340)
 
     def order(self) -> list[str]:
         """The ticked criteria, top to bottom."""

@@ -59,14 +59,15 @@ def render(out: Path, work: Path) -> list[Path]:
 
     from twinlens.desktop.app import application, build_window
     from twinlens.desktop.main_window import DUPLICATES_TAB
-    from twinlens.engine import Library, bundled_samples
+    from twinlens.engine import Library
 
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(work / "qs"))
     app = application()
     app.setStyle("Fusion")
     library = Library(work / "Sample photos.twinlens")
-    library.add_roots([bundled_samples()])
+    samples = _fresh_samples(work)
+    library.add_roots([samples])
     library.run_scan()
     window = build_window(library, watch=False)
     window.resize(*SIZE)
@@ -87,7 +88,7 @@ def render(out: Path, work: Path) -> list[Path]:
 
     # A copy from outside the library, as if downloaded again at half the size.
     query = work / "kodim07 from the web.jpg"
-    original = QImage(str(bundled_samples() / "kodim07.jpg"))
+    original = QImage(str(samples / "kodim07.jpg"))
     original.scaledToWidth(original.width() // 2, Qt.TransformationMode.SmoothTransformation).save(
         str(query),
         "JPEG",
@@ -101,6 +102,16 @@ def render(out: Path, work: Path) -> list[Path]:
     shots.append(_save(window, out / "search.png"))
     window.close()
     return shots
+
+
+def _fresh_samples(work: Path) -> Path:
+    """The packaged samples copied into the temporary folder (never the person's copy)."""
+    import shutil
+    from importlib.resources import files
+
+    target = work / "Sample photos"
+    shutil.copytree(str(files("twinlens.resources").joinpath("samples")), target)
+    return target
 
 
 def _review_flow(window: MainWindow, out: Path, library: object) -> list[Path]:

@@ -37,3 +37,21 @@ def test_every_sample_group_keeps_the_original(tmp_path: Path) -> None:
     assert keepers["kodim23.jpg"].keeper_reason.startswith(
         "least lossy: JPEG quality 88 over a PNG"
     )
+
+
+def test_an_old_copy_of_the_samples_is_refreshed_when_they_change(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from twinlens.engine import bundled_samples
+
+    monkeypatch.setenv("TWINLENS_LIBRARY", str(tmp_path / "lib" / "default.twinlens"))
+    copy = bundled_samples()
+    (copy / "kodim22.jpg").write_bytes(b"an older sample")
+    (copy / "mine.jpg").write_bytes(b"a file of mine")
+    (copy / ".twinlens-samples").write_text("stamp of an older Twinlens")
+    assert bundled_samples() == copy
+    assert (copy / "kodim22.jpg").read_bytes() == (SAMPLES / "kodim22.jpg").read_bytes()
+    assert (copy / "mine.jpg").read_bytes() == b"a file of mine"  # nothing is deleted
+    (copy / "kodim01.jpg").unlink()  # removed by the person: stays removed
+    bundled_samples()
+    assert not (copy / "kodim01.jpg").exists()
