@@ -50,7 +50,7 @@ def export_rows(
             rows.append(
                 {
                     "group": number,
-                    "tier": "raw_jpeg_pair" if group.raw_jpeg_pair else group.tier,
+                    "tier": group.tier,
                     **json_fields(member.path),
                     "edit": member.edit,
                     "keeper": member.path == group.keeper,
