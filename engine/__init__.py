@@ -32,13 +32,13 @@ from .library import (
     EncodedFile,
     Library,
     LibraryInfo,
-    bundled_samples,
     encode_files,
 )
 from .matching.groups import DuplicateGroup, Member
 from .matching.keeper import CRITERIA_WORDS, DEFAULT_ORDER
 from .matching.search import NO_MATCH, ResultGroup, SearchAnswer
 from .media.files import is_photo_name
+from .media.samples import bundled_samples
 from .media.thumbnails import Thumbnails
 from .model.codes import to_hex
 from .paths import json_fields, shown
