@@ -86,6 +86,7 @@ class DuplicatesView(QWidget):
         self.details = DetailsTable()
         self._build(thumbnails)
         self.groups: list[DuplicateGroup] = []
+        self._comparing: tuple[str, str] = ("", "")
 
     def _build(self, thumbnails: ThumbnailProvider) -> None:
         buttons = QHBoxLayout()
@@ -257,10 +258,13 @@ class DuplicatesView(QWidget):
         other = group.keeper if chosen != group.keeper else group.paths[1]
         a, b = (group.keeper, chosen) if chosen != group.keeper else (chosen, other)
         self.compare.set_photos(a, b, (f"A: {name_text(a)}", f"B: {name_text(b)}"))
+        self._comparing = (a, b)
         self.facts_requested.emit(a, 0)
         self.facts_requested.emit(b, 1)
 
     def show_facts(self, column: int, facts: PhotoFacts | None) -> None:
+        if facts is not None and facts.path != self._comparing[column]:
+            return  # the answer for a pair no longer shown (the person moved on)
         title = ("A: " if column == 0 else "B: ") + (name_text(facts.path) if facts else "")
         self.details.set_facts(column, facts, title)
 
