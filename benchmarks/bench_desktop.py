@@ -1,4 +1,4 @@
-"""Desktop app speed on a 100,000-photo library: startup to a usable window, grid scrolling.
+"""Desktop app speed on a 100,000-photo library: startup, grid scrolling, the live grid.
 
 Builds a synthetic library (rows written straight into the engine's tables, 1,000 distinct
 contents whose thumbnails are pre-rendered into the cache, so the photo files need not
@@ -6,7 +6,11 @@ exist), then, in a fresh process, measures:
 
 - startup: process start -> main window shown and painted -> grid lists every photo;
 - scrolling: frame times while flinging through the grid a few rows per frame, with
-  thumbnails loading in the background as they would for a person.
+  thumbnails loading in the background as they would for a person;
+- the live grid (issue 12): the watcher reports 1, 10 and 100 new photos (and as many
+  removed); the grid takes them row by row (insert / remove in sort order), timed from the
+  change to the repainted grid, and the time the GUI thread was busy with it; beside it, in
+  the same run, the full reload the app did before (list all photos, reset the model).
 
     python benchmarks/bench_desktop.py [--photos 100000] [--frames 600]
 
@@ -103,9 +107,16 @@ def measure(library_path: Path, photos: int, frames: int, launched: float) -> di
     window.grid.viewport().repaint()
     listed = time.time()
     frame_ms = scroll(app, window, frames)
+    live = {n: live_change(app, window, n) for n in (1, 10, 100)}
+    reload = [full_reload(app, window) for _ in range(3)]
     window.close()
     QApplication.processEvents()
     return {
+        "live": live,
+        "reload": {
+            "total_ms": statistics.median(r[0] for r in reload),
+            "gui_ms": statistics.median(r[1] for r in reload),
+        },
         "import_s": imported - launched,
         "window_shown_s": shown - launched,
         "first_tiles_s": first_tiles - launched,
@@ -141,6 +152,72 @@ def scroll(app, window, frames: int) -> list[float]:
         window.grid.viewport().repaint()
         times.append((time.perf_counter() - start) * 1000)
     return times
+
+
+def live_change(app, window, count: int) -> dict[str, float]:
+    """``count`` photos appear and ``count`` others go, as one watcher change."""
+    from twinlens.engine import LibraryChange
+
+    session, model = window.session, window.model
+    library = session.library
+    root = library.roots()[0]
+    tag = f"live{count}"
+    new = [str(root / tag / f"NEW_{i:06d}.jpg") for i in range(count)]
+    middle = model.rowCount() // 2
+    gone = [e.path for e in model.entries()[middle : middle + count]]
+    with library.store.writing() as db:  # what a scan of the new files writes
+        db["photos"].insert_all(
+            {
+                "path": p.encode(),
+                "size": 3_000_000,
+                "mtime_ns": 1_700_000_000_000_000_000,
+                "hash": f"{i:032x}",
+                "status": "indexed",
+                "updated_at": time.time(),
+            }
+            for i, p in enumerate(new)
+        )
+        for p in gone:
+            db.execute("delete from photos where path = ?", [p.encode()])
+    busy = _gui_time(model)
+    before = model.rowCount()
+    start = time.perf_counter()
+    session._on_library_change(LibraryChange(indexed=new, removed=gone))
+    after = before + len(new) - len(gone)
+    while model.row_of(new[-1]) is None or model.rowCount() != after:
+        app.processEvents()
+    window.grid.viewport().repaint()
+    total = (time.perf_counter() - start) * 1000
+    return {"total_ms": total, "gui_ms": busy()}
+
+
+def _gui_time(model):
+    """Times every call of the model's ``apply_changes`` (the GUI thread's share)."""
+    spent = [0.0]
+    original = model.apply_changes
+
+    def timed(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[0] += (time.perf_counter() - start) * 1000
+
+    model.apply_changes = timed
+    return lambda: (setattr(model, "apply_changes", original), spent[0])[1]
+
+
+def full_reload(app, window) -> tuple[float, float]:
+    """What a change cost before: list every photo (worker), then reset the model (GUI)."""
+    session, model = window.session, window.model
+    start = time.perf_counter()
+    entries = session.library.photos(session.sort)  # on a worker in the app
+    gui = time.perf_counter()
+    model.set_entries(entries)
+    app.processEvents()
+    window.grid.viewport().repaint()
+    end = time.perf_counter()
+    return (end - start) * 1000, (end - gui) * 1000
 
 
 def main() -> None:
@@ -204,6 +281,17 @@ def main() -> None:
     print(
         f"  frames over 16.7 ms: {figures['frames_over_16ms']}, over 50 ms:"
         f" {figures['frames_over_50ms']}"
+    )
+    print("live grid (a watcher change -> repainted grid; GUI thread busy):")
+    for count, row in figures["live"].items():
+        print(
+            f"  row by row, {count:>3} added + {count:>3} removed  {row['total_ms']:7.1f} ms"
+            f"   GUI {row['gui_ms']:6.1f} ms"
+        )
+    reload = figures["reload"]
+    print(
+        f"  full reload (before; median of 3)      {reload['total_ms']:7.1f} ms"
+        f"   GUI {reload['gui_ms']:6.1f} ms"
     )
     print(f"peak RSS of the app's process: {figures['peak_mb']:.0f} MB")
 

@@ -3,7 +3,9 @@
 Keys: K keeps the selected copy and moves the group's other copies to the trash; Delete moves
 the selected copy to the trash; N goes to the next group; X marks the group "not a duplicate"
 (remembered in the library). Similar shots have their own section and are never offered for
-removal: they are different photos.
+removal: they are different photos. "Select all but the keeper" hands every shown group (or
+one tier's) to the review controller (review_actions.py), which confirms and removes them as
+one undoable step.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSplitter,
     QTreeWidget,
@@ -47,6 +50,7 @@ class DuplicatesView(QWidget):
     trash_requested = Signal(object)  # list of paths (objects: Qt strings lose bytes)
     dismiss_requested = Signal(object)  # list of paths
     facts_requested = Signal(object, int)  # path, column of the details table
+    bulk_requested = Signal(object)  # list[DuplicateGroup]: all but the keeper of each
 
     def __init__(
         self,
@@ -82,6 +86,7 @@ class DuplicatesView(QWidget):
         self.details = DetailsTable()
         self._build(thumbnails)
         self.groups: list[DuplicateGroup] = []
+        self._comparing: tuple[str, str] = ("", "")
 
     def _build(self, thumbnails: ThumbnailProvider) -> None:
         buttons = QHBoxLayout()
@@ -113,6 +118,15 @@ class DuplicatesView(QWidget):
         left_column.addWidget(QLabel("Show"))
         left_column.addWidget(self.strictness)
         left_column.addWidget(self.tree, 1)
+        self.bulk_button = QPushButton("Select All but the Keeper…")
+        self.bulk_button.setToolTip(
+            "Every copy but the suggested keeper, in every group shown or one kind of match;"
+            " you confirm before anything moves, and one undo brings all back"
+        )
+        self.bulk_menu = QMenu(self.bulk_button)
+        self.bulk_button.setMenu(self.bulk_menu)
+        self.bulk_menu.aboutToShow.connect(self._fill_bulk_menu)
+        left_column.addWidget(self.bulk_button)
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(right)
@@ -147,6 +161,29 @@ class DuplicatesView(QWidget):
             self.keeper_label.setText("Add folders or rescan to look again.")
             self.members_model.set_entries([])
 
+    def visible_groups(self, tier: str | None = None) -> list[DuplicateGroup]:
+        """The groups shown by the strictness choice (of one tier, if given)."""
+        shown = self.strictness.currentData() or SECTIONS
+        return [g for g in self.groups if g.tier in shown and tier in (None, g.tier)]
+
+    def select_all_but_keeper(self, tier: str | None = None) -> None:
+        """Ask to remove every removable copy of the shown groups (or of one tier)."""
+        groups = [g for g in self.visible_groups(tier) if g.proposed_for_removal()]
+        if groups:
+            self.bulk_requested.emit(groups)
+
+    def _fill_bulk_menu(self) -> None:
+        self.bulk_menu.clear()
+        every = [g for g in self.visible_groups() if g.proposed_for_removal()]
+        action = self.bulk_menu.addAction(f"In Every Group Shown ({len(every)})")
+        action.setEnabled(bool(every))
+        action.triggered.connect(lambda: self.select_all_but_keeper())
+        for tier in SECTIONS:
+            some = [g for g in self.visible_groups(tier) if g.proposed_for_removal()]
+            if some:
+                act = self.bulk_menu.addAction(f"Only {tier_name(tier)} ({len(some)})")
+                act.triggered.connect(lambda _=False, t=tier: self.select_all_but_keeper(t))
+
     def current_group(self) -> DuplicateGroup | None:
         item = self.tree.currentItem()
         return item.data(0, GROUP_ROLE) if item is not None else None
@@ -167,7 +204,7 @@ class DuplicatesView(QWidget):
         group, chosen = self.current_group(), self.selected_member()
         if group is None or chosen is None or not _removable(group):
             return
-        others = [p for p in group.paths if p != chosen]
+        others = [m.path for m in group.members if m.path != chosen and not m.kept]
         if others:
             self.trash_requested.emit(others)
 
@@ -200,6 +237,9 @@ class DuplicatesView(QWidget):
         )
         removable = _removable(group)
         keeper = name_html(group.keeper)
+        if group.raw_jpeg_pair:
+            title = "A RAW + JPEG pair: one shot in two formats. "
+            self.tier_label.setText(f"<h3>RAW + JPEG pair</h3>{title}Both are kept.")
         self.keeper_label.setText(
             f"★ Suggested keeper: <b>{keeper}</b> — {group.keeper_reason}"
             if removable
@@ -218,10 +258,13 @@ class DuplicatesView(QWidget):
         other = group.keeper if chosen != group.keeper else group.paths[1]
         a, b = (group.keeper, chosen) if chosen != group.keeper else (chosen, other)
         self.compare.set_photos(a, b, (f"A: {name_text(a)}", f"B: {name_text(b)}"))
+        self._comparing = (a, b)
         self.facts_requested.emit(a, 0)
         self.facts_requested.emit(b, 1)
 
     def show_facts(self, column: int, facts: PhotoFacts | None) -> None:
+        if facts is not None and facts.path != self._comparing[column]:
+            return  # the answer for a pair no longer shown (the person moved on)
         title = ("A: " if column == 0 else "B: ") + (name_text(facts.path) if facts else "")
         self.details.set_facts(column, facts, title)
 
@@ -253,13 +296,19 @@ def _removable(group: DuplicateGroup) -> bool:
 
 
 def _group_title(group: DuplicateGroup) -> str:
-    return f"{name_text(group.keeper)} + {len(group.members) - 1} more"
+    pair = " (RAW + JPEG pair)" if group.raw_jpeg_pair else ""
+    return f"{name_text(group.keeper)} + {len(group.members) - 1} more{pair}"
 
 
 def _member_caption(group: DuplicateGroup, member: Member) -> str:
-    """The keeper's star, else what this copy is: the edit where it is known."""
+    """The keeper's star, else what this copy is: the edit where it is known; files that are
+    always kept say so."""
     if member.path == group.keeper and _removable(group):
         return "★ Keeper"
+    if member.reference:
+        return "Reference: always kept"
+    if member.pair and member.kept:
+        return f"{member.pair.upper()} of a RAW + JPEG pair"
     return member.edit.capitalize() if member.edit else similarity_text(group.tier)
 
 

@@ -2,11 +2,14 @@
 
 Rows are plain ``PhotoEntry`` values listed by the engine on a worker; this adapter only maps
 them to roles, asks the thumbnail provider for pixels, and repaints a tile when they arrive.
+The watcher's changes arrive row by row (``apply_changes``: insert, remove, dataChanged in
+the listing's order), so a change in a 100,000-photo library never re-lists it (issue 12).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import bisect
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Slot
@@ -53,6 +56,44 @@ class PhotoListModel(QAbstractListModel):
         self._rows = {e.path: i for i, e in enumerate(self._entries)}
         self._count = len(self._entries)
         self.endResetModel()
+
+    def apply_changes(
+        self,
+        entries: Mapping[str, PhotoEntry],
+        removed: Iterable[str],
+        key: Callable[[PhotoEntry], Any],
+    ) -> None:
+        """Update rows in place: ``entries`` are new or changed files, ``removed`` gone ones;
+        rows stay in ``key`` order (the listing's sort: engine ``sort_key``)."""
+        gone = set(removed)
+        for path, entry in entries.items():
+            row = self._rows.get(path)
+            if row is not None and key(self._entries[row]) == key(entry):
+                self._entries[row] = entry  # same place: repaint the tile
+                index = self.index(row)
+                self.dataChanged.emit(index, index)
+            elif row is not None:
+                gone.add(path)  # its place changed (a new date or size): take it out first
+        for row in sorted((self._rows[p] for p in gone if p in self._rows), reverse=True):
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._entries[row]
+            self._count -= 1
+            self.endRemoveRows()
+        if gone:
+            self._reindex()
+        new = [entry for path, entry in entries.items() if path not in self._rows]
+        for entry in new:
+            row = bisect.bisect_left(self._entries, key(entry), key=key)
+            self.beginInsertRows(QModelIndex(), row, row)
+            self._entries.insert(row, entry)
+            self._count += 1
+            self.endInsertRows()
+        if new:
+            self._reindex()
+
+    def _reindex(self) -> None:
+        """Path -> row again after rows moved: once per batch of changes, not per row."""
+        self._rows = {e.path: i for i, e in enumerate(self._entries)}
 
     def entries(self) -> list[PhotoEntry]:
         return list(self._entries)

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twinlens.engine import LibraryChange, PhotoEntry, SearchAnswer
+from twinlens.engine import DEFAULT_ORDER, LibraryChange, PhotoEntry, SearchAnswer, sort_key
 
 from . import settings as keys
 from .drops import Dropped, read_mime
@@ -49,6 +49,7 @@ from .jobs import Jobs
 from .library_model import PhotoListModel
 from .messages import name_html, name_text
 from .photo_actions import PhotoActions
+from .review_actions import ReviewActions
 from .search_view import SearchView
 from .session import Session
 from .settings import UiSettings
@@ -73,6 +74,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Twinlens")
         self.setAcceptDrops(True)
         self.actions_ = PhotoActions(self)
+        self.review = ReviewActions(self)
+        self.keeper_choice: tuple[tuple[str, ...], bool] = (DEFAULT_ORDER, False)
         self._build_views()
         self._build_status_bar()
         self._build_menus()
@@ -138,6 +141,10 @@ class MainWindow(QMainWindow):
             lambda paths: self._with_session(lambda s: s.dismiss(paths))
         )
         self.duplicates.facts_requested.connect(self._request_facts)
+        self.duplicates.bulk_requested.connect(self.review.remove_all_but_keepers)
+        self.side.reference_toggled.connect(
+            lambda folder, on: self._with_session(lambda s: s.set_reference(folder, on))
+        )
         self.search.paste_requested.connect(self.paste)
         self.tabs.currentChanged.connect(self._on_tab)
 
@@ -181,15 +188,19 @@ class MainWindow(QMainWindow):
             icon="view-refresh",
         )
         quit_action = self._action("&Quit", self.close, std.Quit)
-        self.undo_action = self._action(
-            "&Undo Move to Trash", self.undo, std.Undo, icon="edit-undo"
-        )
+        self.undo_action = self._action("&Undo Last Removal", self.undo, std.Undo, icon="edit-undo")
         self.undo_action.setEnabled(False)
         self.paste_action = self._action("&Paste Image to Search", self.paste, std.Paste)
         self.trash_action = self._action("Move to &Trash", self.trash_selection, std.Delete)
+        self.export_action = self._action(
+            "&Export Duplicate Groups…",
+            lambda: self.review.export(self.duplicates.visible_groups()),
+            tip="Write the groups shown to a CSV or JSON file, one row per photo",
+        )
         file_menu = self.menuBar().addMenu("&File")
         for action in (self.add_action, self.samples_action, self.rescan_action):
             file_menu.addAction(action)
+        file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         edit = self.menuBar().addMenu("&Edit")
@@ -242,6 +253,18 @@ class MainWindow(QMainWindow):
         for action in self.review_actions:
             review.addAction(action)
         review.insertAction(self.review_actions[1], self.trash_action)
+        review.addSeparator()
+        self.bulk_action = self._action(
+            "Select &All but the Keeper…",
+            lambda: self.duplicates.select_all_but_keeper(),
+            "Ctrl+Shift+K",
+            tip="Every copy but the keeper, in every group shown; you confirm first",
+        )
+        review.addAction(self.bulk_action)
+        self.review_actions.append(self.bulk_action)
+        review.addAction(
+            self._action("Keeper &Rule…", lambda: self.review.edit_keeper_rule(*self.keeper_choice))
+        )
 
     def _restore(self) -> None:
         geometry = self.settings.get(keys.GEOMETRY)
@@ -275,6 +298,13 @@ class MainWindow(QMainWindow):
         session.undo_changed.connect(self.undo_action.setEnabled)
         session.message.connect(self.show_message)
         session.library_changed.connect(self._on_library_change)
+        session.rows_changed.connect(self._on_rows_changed)
+        session.references_changed.connect(self.side.set_references)
+        session.keeper_settings.connect(
+            lambda order, raw: setattr(self, "keeper_choice", (order, raw))
+        )
+        self.review.attach(session)
+        session.load_keeper_settings()
         session.scan_finished.connect(lambda _: self._reload_groups_if_shown())
         self.setWindowTitle(f"Twinlens — {session.path.stem}")
         session.refresh(first_page=True)
@@ -306,6 +336,14 @@ class MainWindow(QMainWindow):
         self.counts_label.setText(
             f"{len(entries):,} photos" + (f" · {failed:,} could not be read" if failed else "")
         )
+
+    def _on_rows_changed(self, entries: dict[str, PhotoEntry], removed: list[str]) -> None:
+        """The watcher's changes, row by row: the grid is never listed again for them."""
+        if self.session is None:
+            return
+        self.model.apply_changes(entries, removed, sort_key(self.session.sort))
+        count = self.model.rowCount()
+        self.counts_label.setText(f"{count:,} photos")
 
     def _on_folders(self, folders: list[Path]) -> None:
         self.side.set_folders(folders)

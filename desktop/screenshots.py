@@ -1,4 +1,8 @@
-"""Render the main window, the duplicates view and search results on the sample library.
+"""Render the main window, the duplicate review flow and search results on the sample library.
+
+The review flow (issue 12): a group whose suggested keeper is the original with its reason,
+the folder panel with a reference folder ticked, the keeper rule's settings, and the
+confirmation of "Select all but the keeper".
 
     xvfb-run -a python -m twinlens.desktop.screenshots [--out docs/screenshots]
 
@@ -22,6 +26,8 @@ from typing import TYPE_CHECKING
 SIZE = (1280, 820)
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget as QWidgetLike
+
     from .main_window import MainWindow
 
 
@@ -53,14 +59,15 @@ def render(out: Path, work: Path) -> list[Path]:
 
     from twinlens.desktop.app import application, build_window
     from twinlens.desktop.main_window import DUPLICATES_TAB
-    from twinlens.engine import Library, bundled_samples
+    from twinlens.engine import Library
 
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(work / "qs"))
     app = application()
     app.setStyle("Fusion")
     library = Library(work / "Sample photos.twinlens")
-    library.add_roots([bundled_samples()])
+    samples = _fresh_samples(work)
+    library.add_roots([samples])
     library.run_scan()
     window = build_window(library, watch=False)
     window.resize(*SIZE)
@@ -77,10 +84,11 @@ def render(out: Path, work: Path) -> list[Path]:
     _pick_edited_group(window)
     settle(2.5)
     shots.append(_save(window, out / "duplicates.png"))
+    shots += _review_flow(window, out, library)
 
     # A copy from outside the library, as if downloaded again at half the size.
     query = work / "kodim07 from the web.jpg"
-    original = QImage(str(bundled_samples() / "kodim07.jpg"))
+    original = QImage(str(samples / "kodim07.jpg"))
     original.scaledToWidth(original.width() // 2, Qt.TransformationMode.SmoothTransformation).save(
         str(query),
         "JPEG",
@@ -93,6 +101,44 @@ def render(out: Path, work: Path) -> list[Path]:
     settle(2.0)
     shots.append(_save(window, out / "search.png"))
     window.close()
+    return shots
+
+
+def _fresh_samples(work: Path) -> Path:
+    """The packaged samples copied into the temporary folder (never the person's copy)."""
+    import shutil
+    from importlib.resources import files
+
+    target = work / "Sample photos"
+    shutil.copytree(str(files("twinlens.resources").joinpath("samples")), target)
+    return target
+
+
+def _review_flow(window: MainWindow, out: Path, library: object) -> list[Path]:
+    """The keeper of the recompressed copy's group, the keeper rule, the confirmation."""
+    from twinlens.desktop.duplicates_view import GROUP_ROLE
+    from twinlens.desktop.keeper_settings import KeeperSettingsDialog
+    from twinlens.desktop.review_actions import confirmation_text
+
+    view = window.duplicates
+    for item in view._group_items():
+        if any("q50" in p for p in item.data(0, GROUP_ROLE).paths):
+            view.tree.setCurrentItem(item)
+    settle(2.0)
+    shots = [_save(window, out / "keeper.png")]
+    dialog = KeeperSettingsDialog(window.keeper_choice[0], window.keeper_choice[1], window)
+    dialog.show()
+    settle(0.5)
+    shots.append(_save(dialog, out / "keeper-rule.png"))
+    dialog.close()
+    groups = [g for g in view.visible_groups() if g.proposed_for_removal()]
+    paths = [p for g in groups for p in g.proposed_for_removal()]
+    size = sum(os.lstat(p).st_size for p in paths)
+    box, _, _ = window.review.question_box(confirmation_text(len(paths), size, len(groups)))
+    box.show()
+    settle(0.5)
+    shots.append(_save(box, out / "select-all-but-keeper.png"))
+    box.close()
     return shots
 
 
@@ -109,7 +155,7 @@ def _pick_edited_group(window: MainWindow) -> None:
             return
 
 
-def _save(window: MainWindow, path: Path) -> Path:
+def _save(window: QWidgetLike, path: Path) -> Path:
     window.grab().save(str(path))
     print(f"saved {path}")  # noqa: T201 (a command-line script)
     return path

@@ -14,7 +14,15 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from twinlens.engine import DuplicateGroup, Library, LibraryChange, PhotoEntry, ScanSummary, Watcher
+from twinlens.engine import (
+    BatchReceipt,
+    DuplicateGroup,
+    Library,
+    LibraryChange,
+    PhotoEntry,
+    ScanSummary,
+    Watcher,
+)
 
 from .jobs import Job, Jobs
 from .messages import error_text, name_text
@@ -39,6 +47,10 @@ class Session(QObject):
     restored = Signal(object)  # paths brought back by undo
     undo_changed = Signal(bool)
     library_changed = Signal(object)  # LibraryChange from the watcher
+    rows_changed = Signal(object, object)  # {path: PhotoEntry} new or changed, [path] gone
+    references_changed = Signal(object)  # list[Path]: folders whose photos are always kept
+    keeper_settings = Signal(object, bool)  # keeper criteria in order, RAW+JPEG removable
+    batch_done = Signal(object)  # BatchReceipt of a many-group removal
     scan_finished = Signal(object)  # ScanSummary
     message = Signal(str)  # something to tell the person, in words
 
@@ -69,6 +81,7 @@ class Session(QObject):
         """
         self.list_photos(first_page)
         self._call(self.library.roots, done=self.folders_changed.emit)
+        self._call(self.library.references, done=self.references_changed.emit)
         self._call(self.library.failed_photos, done=self.failed_loaded.emit)
         self.refresh_undo()
 
@@ -164,8 +177,27 @@ class Session(QObject):
         self._watcher = watcher
 
     def _on_library_change(self, change: LibraryChange) -> None:
+        """The grid changes row by row; only a reconciliation lists everything again."""
         self.library_changed.emit(change)
-        self.refresh()
+        if change.reconciled:
+            self.refresh()
+            return
+        touched = [*change.indexed, *(p for p, _ in change.errors)]
+        self._call(
+            self._changed_rows,
+            touched,
+            list(change.removed),
+            done=lambda found: self.rows_changed.emit(*found),
+        )
+        if change.errors or change.removed:
+            self._call(self.library.failed_photos, done=self.failed_loaded.emit)
+
+    def _changed_rows(
+        self, touched: list[str], removed: list[str]
+    ) -> tuple[dict[str, PhotoEntry], list[str]]:
+        entries = self.library.photo_entries(touched)
+        gone = removed + [p for p in touched if p not in entries]
+        return entries, gone
 
     def stop_watch(self) -> None:
         """Stop following the folders (blocking: only on exit, after the jobs)."""
@@ -206,6 +238,51 @@ class Session(QObject):
 
     def refresh_undo(self) -> None:
         self._call(self.library.can_undo, done=self.undo_changed.emit)
+
+    def remove_groups(self, selections: list[list[str]], to: Path | None = None) -> None:
+        """Many groups' extra copies as one undoable step (to the trash, or into ``to``)."""
+        self._call(self.library.remove_groups, selections, to, done=self._after_batch)
+
+    def _after_batch(self, batch: BatchReceipt) -> None:
+        self.batch_done.emit(batch)
+        if batch.receipt.moved:
+            self.trashed.emit(batch.receipt.moved)
+        self.refresh()
+
+    def sizes(self, paths: list[str], done: Callable[[dict[str, int]], None]) -> None:
+        self._call(self.library.sizes, paths, done=done)
+
+    def export(self, groups: list[DuplicateGroup], fmt: str, target: Path) -> None:
+        """Write the groups as CSV or JSON (engine's format) on a worker."""
+
+        def write() -> Path:
+            target.write_text(self.library.export_groups(groups, fmt), encoding="utf-8", newline="")
+            return target
+
+        self._call(write, done=lambda path: self.message.emit(f"Exported {len(groups)} groups."))
+
+    def set_reference(self, folder: Path, on: bool) -> None:
+        """Mark or unmark a folder "keep always"; the groups' keepers follow."""
+        act = self.library.add_reference if on else self.library.remove_reference
+        self._call(act, folder, done=lambda _: self._after_keeper_change())
+
+    def load_keeper_settings(self) -> None:
+        self._call(
+            lambda: (self.library.keeper_order(), self.library.raw_jpeg_removable()),
+            done=lambda found: self.keeper_settings.emit(*found),
+        )
+
+    def save_keeper_settings(self, order: list[str], raw_jpeg_removable: bool) -> None:
+        def save() -> None:
+            self.library.set_keeper_order(",".join(order) or "default")
+            self.library.set_raw_jpeg_removable(raw_jpeg_removable)
+
+        self._call(save, done=lambda _: self._after_keeper_change())
+
+    def _after_keeper_change(self) -> None:
+        self._call(self.library.references, done=self.references_changed.emit)
+        self.load_keeper_settings()
+        self.load_groups()
 
     def dismiss(self, paths: list[str]) -> None:
         """Remember "not a duplicate" in the library, so this group does not come back."""

@@ -15,6 +15,7 @@ from .cluster.importer import BadRecord, ImportSummary, PathMap, ShardRefused, i
 from .cluster.scan import ClusterOptions, ClusterScanSummary, cluster_scan
 from .config import EngineConfig, default_cache_dir, default_library_path
 from .errors import (
+    BadChoice,
     DecodeError,
     DecodeReason,
     LibraryError,
@@ -28,16 +29,25 @@ from .errors import (
 )
 from .indexing.scanner import ScanError, ScanSummary
 from .indexing.watcher import LibraryChange, Watcher
-from .library import EncodedFile, Library, LibraryInfo, bundled_samples, encode_files
+from .library import (
+    BatchReceipt,
+    EncodedFile,
+    Library,
+    LibraryInfo,
+    encode_files,
+)
 from .matching.groups import DuplicateGroup, Member
+from .matching.keeper import CRITERIA_WORDS, DEFAULT_ORDER
 from .matching.search import NO_MATCH, ResultGroup, SearchAnswer
 from .media.files import is_photo_name
+from .media.samples import bundled_samples
 from .media.thumbnails import Thumbnails
 from .model.codes import to_hex
 from .paths import json_fields, shown
 from .progress import CancelToken, Progress, run_to_end
 from .removal.trash import TrashReceipt
-from .storage.catalog import SORTS, PhotoEntry, PhotoFacts
+from .storage.catalog import SORTS, PhotoEntry, PhotoFacts, sort_key
+from .storage.settings import ALL as LIBRARY_SETTINGS
 from .tiers import (
     TIER_EDITED_COPY,
     TIER_EXACT,
@@ -50,6 +60,9 @@ from .tiers import (
 )
 
 __all__ = [
+    "CRITERIA_WORDS",
+    "DEFAULT_ORDER",
+    "LIBRARY_SETTINGS",
     "NO_MATCH",
     "SORTS",
     "TIERS",
@@ -57,7 +70,9 @@ __all__ = [
     "TIER_EXACT",
     "TIER_SAME_PHOTO",
     "TIER_SIMILAR_SHOT",
+    "BadChoice",
     "BadRecord",
+    "BatchReceipt",
     "CancelToken",
     "ClusterOptions",
     "ClusterScanSummary",
@@ -103,6 +118,7 @@ __all__ = [
     "json_fields",
     "run_to_end",
     "shown",
+    "sort_key",
     "tier",
     "to_hex",
 ]

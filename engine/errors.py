@@ -94,3 +94,8 @@ class UndoFailed(TwinlensError):
     def __init__(self, message: str, restored: list[str] | None = None) -> None:
         self.restored = restored or []
         super().__init__(message)
+
+
+class BadChoice(TwinlensError):
+    """A setting or option the person gave that Twinlens cannot use (the message says why
+    and what would do)."""

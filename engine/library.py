@@ -8,7 +8,6 @@ listings) and every change (scan, watch, trash, undo) goes through here.
 
 from __future__ import annotations
 
-import shutil
 from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -17,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .config import EngineConfig, default_library_path
-from .errors import DecodeError, LibraryError, LibraryReason
+from .config import EngineConfig
+from .errors import BadChoice, DecodeError, LibraryError, LibraryReason
 from .indexing.pipeline import Pipeline, Prepared
 from .indexing.scanner import Scanner, ScanSummary
 from .indexing.watcher import LibraryChange, Watcher
@@ -32,7 +31,10 @@ from .matching.duplicates import (
     without_dismissed,
 )
 from .matching.evidence import grey_of_data, grey_of_image, load_grey, make_thumb, thumb_array
+from .matching.export import export_rows, to_csv, to_json
 from .matching.groups import DuplicateGroup
+from .matching.keeper import KeeperRule, parse_order
+from .matching.pairs import mark_pairs
 from .matching.plan import candidate_plan
 from .matching.search import Query, SearchAnswer, search
 from .matching.verify import VERIFIER, Picture, Verdict
@@ -41,30 +43,16 @@ from .model.encoder import SEMANTIC, Encoder
 from .model.meta import ModelMeta
 from .paths import entry_location, physical, shown
 from .progress import CancelToken, Progress, run_to_end
+from .removal.batch import BatchPlan, plan_batch
+from .removal.mover import check_destination
 from .removal.rules import normalise, plan_removal
 from .removal.trash import TrashReceipt, carry_out, recover, undo_last
 from .storage.catalog import Catalog, PhotoEntry, PhotoFacts
 from .storage.journal import Journal
 from .storage.salvage import Salvage, read_what_survives, set_aside
+from .storage.settings import KEEPER_ORDER, RAW_JPEG_REMOVABLE
 from .storage.store import ContentFacts, Store
 from .tiers import TIER_SIMILAR_SHOT
-
-
-def bundled_samples(config: EngineConfig | None = None) -> Path:
-    """The sample photo library, copied beside the default library on first use.
-
-    A copy, not the packaged files: "move to trash" on a sample must never touch the install.
-    """
-    from importlib.resources import files
-
-    packaged = Path(str(files("twinlens.resources").joinpath("samples")))
-    copy = default_library_path(config).parent / "sample-photos"
-    if not copy.is_dir():
-        staging = copy.with_name(copy.name + ".partial")
-        shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(packaged, staging)
-        staging.replace(copy)
-    return copy
 
 
 @dataclass(frozen=True)
@@ -76,6 +64,15 @@ class LibraryInfo:
     provider: str
     roots: list[str]
     path: str
+
+
+@dataclass(frozen=True)
+class BatchReceipt:
+    """One removal step over many groups: what moved, and each selection that was refused."""
+
+    receipt: TrashReceipt
+    refused: list[tuple[list[str], str]]
+    """(the files of one group as given, why the rules refused them)."""
 
 
 @dataclass(frozen=True)
@@ -181,7 +178,11 @@ class Library:
         return self.store.roots()
 
     def remove_root(self, root: Path | str) -> int:
-        """Stop tracking a folder; returns how many photo rows were forgotten. Touches no file."""
+        """Stop tracking a folder (and the reference folders inside it); returns how many
+        photo rows were forgotten. Touches no file."""
+        for folder in self.references():
+            if is_under(folder, root):
+                self.store.remove_reference(folder)
         return self.store.remove_root(Path(root))
 
     def scan(
@@ -205,6 +206,80 @@ class Library:
         scanner = Scanner(self.store, self.pipeline)
         settle = self.config.watch_settle_s if settle is None else settle
         return Watcher(self.store, scanner, self.roots(), on_change, settle, self.config).start()
+
+    # -- the keeper rule, reference folders, pairs (issue 12) ---------------------------
+
+    def keeper_order(self) -> tuple[str, ...]:
+        """The keeper criteria in force, in order (matching/keeper.py)."""
+        try:
+            return parse_order(self.store.get(KEEPER_ORDER))
+        except ValueError:  # written by a newer Twinlens with more criteria
+            return parse_order("default")
+
+    def set_keeper_order(self, order: str) -> tuple[str, ...]:
+        """Remember the keeper criteria (``"pixels,quality"``; ``"default"``).
+
+        Raises:
+            BadChoice: an unknown or repeated criterion.
+        """
+        chosen = _order(order)
+        self.store.put(KEEPER_ORDER, ",".join(chosen))
+        return chosen
+
+    def keeper_rule(self, prefer: str | None = None) -> KeeperRule:
+        order = self.keeper_order() if prefer is None else _order(prefer)
+        return KeeperRule(order, tuple(self.references()))
+
+    def references(self) -> list[Path]:
+        """Folders whose photos are always kept."""
+        return self.store.references()
+
+    def add_reference(self, path: Path | str) -> bool:
+        """Mark a folder "keep always"; returns whether it became a library folder too."""
+        folder = physical(path)
+        if not folder.is_dir():
+            raise BadChoice(f"{shown(path)} is not a folder: a reference folder is a folder")
+        added = not any(is_under(folder, root) for root in self.roots())
+        if added:
+            self.add_roots([folder])
+        self.store.add_reference(folder)
+        return added
+
+    def remove_reference(self, path: Path | str) -> None:
+        """Unmark a reference folder (it stays a library folder; no file is touched)."""
+        if not self.store.remove_reference(physical(path)):
+            known = ", ".join(shown(p) for p in self.references()) or "none"
+            raise BadChoice(f"{shown(path)} is not a reference folder (they are: {known})")
+
+    def raw_jpeg_removable(self) -> bool:
+        """Whether the JPEG of a RAW + JPEG pair counts as a removable duplicate."""
+        return self.store.get(RAW_JPEG_REMOVABLE)
+
+    def set_raw_jpeg_removable(self, removable: bool) -> None:
+        self.store.put(RAW_JPEG_REMOVABLE, removable)
+
+    def settings(self) -> dict[str, str]:
+        """Every library setting (storage/settings.py) and its value, as text."""
+        return {
+            KEEPER_ORDER.key: ",".join(self.keeper_order()),
+            RAW_JPEG_REMOVABLE.key: "true" if self.raw_jpeg_removable() else "false",
+        }
+
+    def change_setting(self, key: str, value: str) -> str:
+        """Set a library setting from text; returns the value now in force.
+
+        Raises:
+            BadChoice: an unknown setting or a value it cannot take.
+        """
+        if key == KEEPER_ORDER.key:
+            return ",".join(self.set_keeper_order(value))
+        if key == RAW_JPEG_REMOVABLE.key:
+            answer = {"true": True, "yes": True, "on": True, "false": False, "no": False}
+            if value.lower() not in answer and value.lower() != "off":
+                raise BadChoice(f"{key} is true or false, not {value!r}")
+            self.set_raw_jpeg_removable(answer.get(value.lower(), False))
+            return self.settings()[key]
+        raise BadChoice(f"no library setting {key!r}; they are: {', '.join(self.settings())}")
 
     # -- questions -----------------------------------------------------------------------
 
@@ -235,11 +310,14 @@ class Library:
         within: Iterable[Path] | None = None,
         include_similar: bool = False,
         report: Report | None = None,
+        prefer: str | None = None,
     ) -> list[DuplicateGroup]:
         """Exact, same-photo and edited-copy groups; similar shots only when asked, apart.
 
-        ``report`` (optional) receives how many pairs each source and step handled.
+        ``report`` (optional) receives how many pairs each source and step handled;
+        ``prefer`` overrides the library's keeper criteria for this answer only.
         """
+        rule = self.keeper_rule(prefer)
         collection = self.collection()
         candidates, codes = collection.candidates, collection.codes
         if within is not None:
@@ -255,7 +333,7 @@ class Library:
         plan = candidate_plan(meta)
         evidence, learned = self._evidence(candidates)
         groups, keepers = find_duplicates(
-            candidates, codes, meta.code(plan.kind).bits, plan, evidence, report
+            candidates, codes, meta.code(plan.kind).bits, plan, evidence, report, rule
         )
         self.store.remember_verdicts(VERIFIER, learned)
         if include_similar:
@@ -266,7 +344,10 @@ class Library:
                 meta.radius(TIER_SIMILAR_SHOT),
                 groups,
                 keepers,
+                rule,
             )
+        content_of = {p: c for c in candidates for p in c.paths}
+        groups = mark_pairs(groups, content_of, self.store.get(RAW_JPEG_REMOVABLE))
         return without_dismissed(groups, candidates, self.store.dismissed())
 
     def _evidence(
@@ -360,6 +441,14 @@ class Library:
         """The library's files for browsing, in ``sort`` order (storage/catalog.py)."""
         return self.catalog.list_photos(sort, offset, limit)
 
+    def photo_entries(self, paths: Iterable[str]) -> dict[str, PhotoEntry]:
+        """The grid rows of these files now (those the library still lists), by path."""
+        return self.catalog.entries_of(list(paths))
+
+    def sizes(self, paths: Iterable[str]) -> dict[str, int]:
+        """File sizes in bytes as indexed, by path (a confirmation's megabytes)."""
+        return {p: f.size for p, f in self.catalog.facts_of(list(paths)).items()}
+
     def count_photos(self) -> int:
         return self.catalog.count_photos()
 
@@ -368,6 +457,15 @@ class Library:
 
     def photo_facts(self, path: str) -> PhotoFacts | None:
         return self.catalog.photo_facts(path)
+
+    def export_groups(self, groups: Iterable[DuplicateGroup], fmt: str) -> str:
+        """The groups as ``"csv"`` or ``"json"`` text, one row per file (matching/export.py)."""
+        chosen = list(groups)
+        facts = self.catalog.facts_of([m.path for g in chosen for m in g.members])
+        rows = export_rows(chosen, facts)
+        if fmt not in ("csv", "json"):
+            raise BadChoice(f"cannot export as {fmt!r}: choose csv or json")
+        return to_csv(rows) if fmt == "csv" else to_json(rows)
 
     def errors(self) -> list[tuple[str, str, str]]:
         return [(r.path, r.reason or "", r.detail or "") for r in self.store.error_photos()]
@@ -386,12 +484,38 @@ class Library:
 
     # -- removal and review --------------------------------------------------------------
 
-    def trash(self, paths: Iterable[Path | str]) -> TrashReceipt:
-        """Move duplicates to the system trash, refusing unsafe removals (removal/rules.py)."""
+    def trash(self, paths: Iterable[Path | str], to: Path | str | None = None) -> TrashReceipt:
+        """Move duplicates to the system trash (or into the folder ``to``, keeping their
+        paths), refusing unsafe removals (removal/rules.py): all or nothing."""
         self.store.check_pages()  # a removal writes: refuse a damaged library before any check
+        folder = None if to is None else check_destination(to, self.roots())
         wanted = normalise(list(paths))
-        plan = plan_removal(self.store, wanted, self.roots(), self.duplicate_groups())
-        return carry_out(self.journal, plan)
+        groups = self.duplicate_groups()
+        plan = plan_removal(
+            self.store, wanted, self.roots(), groups, self.references(), _always_kept(groups)
+        )
+        return carry_out(self.journal, plan, folder, self.roots())
+
+    def remove_groups(
+        self, selections: Iterable[Iterable[Path | str]], to: Path | str | None = None
+    ) -> BatchReceipt:
+        """Remove several groups' files as one undoable step (removal/batch.py): each
+        group's selection is checked on its own; refused ones are reported, the rest go."""
+        self.store.check_pages()
+        folder = None if to is None else check_destination(to, self.roots())
+        groups = self.duplicate_groups()
+        batch: BatchPlan = plan_batch(
+            self.store,
+            [[str(p) for p in s] for s in selections],
+            self.roots(),
+            groups,
+            self.references(),
+            _always_kept(groups),
+        )
+        if not batch.plan.files:
+            return BatchReceipt(TrashReceipt(0, []), batch.refused)
+        receipt = carry_out(self.journal, batch.plan, folder, self.roots())
+        return BatchReceipt(receipt, batch.refused)
 
     def undo(self) -> list[str]:
         """Restore the last removal step; returns the restored paths."""
@@ -450,7 +574,20 @@ def _candidate(content: str, files: list[tuple[str, int]], fact: ContentFacts | 
         saturation=fact.saturation,
         quality=fact.quality or 0,
         trim_signature=fact.trim_signature,
+        compression=fact.compression or ("lossy" if fact.format == "JPEG" else ""),
     )
+
+
+def _order(text: str) -> tuple[str, ...]:
+    try:
+        return parse_order(text)
+    except ValueError as exc:
+        raise BadChoice(str(exc)) from exc
+
+
+def _always_kept(groups: Iterable[DuplicateGroup]) -> dict[str, str]:
+    """Files the grouping keeps whatever is asked (RAW + JPEG pairs), with why."""
+    return {m.path: m.kept for g in groups for m in g.members if m.kept and not m.reference}
 
 
 def _only_under(candidate: Candidate, prefixes: list[Path]) -> Candidate:

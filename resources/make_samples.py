@@ -25,7 +25,12 @@ def main(source: Path) -> None:
     (OUT / "edits").mkdir(parents=True)
     for png in sorted(source.glob("kodim*.png")):
         with Image.open(png) as image:
-            image.convert("RGB").save(OUT / f"{png.stem}.jpg", quality=QUALITY, optimize=True)
+            # kodim22's copy below is "rotated by EXIF tag" by a tool that keeps the camera's
+            # metadata, so the original carries that metadata too: a copy cannot invent it.
+            exif = _camera_exif() if png.stem == "kodim22" else b""
+            image.convert("RGB").save(
+                OUT / f"{png.stem}.jpg", quality=QUALITY, optimize=True, exif=exif
+            )
     edits = OUT / "edits"
     _edit("kodim03", edits / "kodim03_small.jpg", lambda im: im.resize((384, 256), Image.LANCZOS))
     _edit("kodim05", edits / "kodim05_q50.jpg", lambda im: im, quality=50)
@@ -54,6 +59,13 @@ def _edit(stem: str, target: Path, change, quality: int = QUALITY, fmt: str = "J
             edited.save(target, "JPEG", quality=quality)
         else:
             edited.save(target, fmt)
+
+
+def _camera_exif() -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "Kodak"
+    exif[0x0110] = "Twinlens sample"
+    return exif.tobytes()
 
 
 def _exif_rotated(stem: str, target: Path) -> None:

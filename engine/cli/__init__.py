@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from twinlens.engine import TwinlensError, shown
+from twinlens.engine import DEFAULT_ORDER, TwinlensError, shown
 
 from . import cluster, commands
 from .commands import EXIT_ERROR, EXIT_OK
@@ -50,6 +50,21 @@ def _safe_streams() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
+
+
+def removal_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    p.add_argument(
+        "--from-dupes",
+        metavar="FILE",
+        type=Path,
+        help="the extra copies of every group of a `twinlens dupes --json` file",
+    )
+    p.add_argument(
+        "--tier",
+        metavar="TIER,...",
+        help="with --from-dupes: only these tiers (exact, same_photo, edited_copy)",
+    )
 
 
 def _positive(text: str) -> int:
@@ -95,6 +110,13 @@ def _parser() -> argparse.ArgumentParser:
     dupes.add_argument(
         "--similar", action="store_true", help="also list similar shots, in their own tier"
     )
+    dupes.add_argument(
+        "--prefer",
+        metavar="CRITERION,...",
+        help="keeper criteria in order, the others off; remembered in the library. From: "
+        + ", ".join(DEFAULT_ORDER)
+        + "; 'default' restores all six",
+    )
 
     similar = command("similar", "Nearest library photos to an image.", commands.similar)
     similar.add_argument("image", type=Path, metavar="IMAGE")
@@ -107,7 +129,34 @@ def _parser() -> argparse.ArgumentParser:
     trash = command(
         "trash", "Move duplicate photos to the system trash (never the last copy).", commands.trash
     )
-    trash.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    removal_options(trash)
+    move = command(
+        "move",
+        "Move duplicate photos into a folder, keeping their paths (never the last copy).",
+        commands.move,
+    )
+    move.add_argument(
+        "--to", required=True, type=Path, metavar="FOLDER", help="a folder outside the library"
+    )
+    removal_options(move)
+
+    reference = command(
+        "reference",
+        "Folders whose photos are always kept: add, remove or list them.",
+        commands.reference,
+    )
+    reference.add_argument("action", choices=("add", "remove", "list"))
+    reference.add_argument("folder", nargs="?", type=Path, metavar="FOLDER")
+
+    settings = command("settings", "List the library's settings, or change one.", commands.settings)
+    settings.add_argument("key", nargs="?", metavar="KEY")
+    settings.add_argument("value", nargs="?", metavar="VALUE")
+
+    export = command("export", "Write the duplicate groups to a CSV or JSON file.", commands.export)
+    export.add_argument("file", type=Path, metavar="FILE", help="FILE.csv, FILE.json, or -")
+    export.add_argument("--format", choices=("csv", "json"), help="default: from the name")
+    export.add_argument("--similar", action="store_true", help="include similar shots")
+    export.add_argument("--force", action="store_true", help="replace an existing file")
 
     command("undo", "Restore the files of the last removal.", commands.undo)
     command("watch", "Follow the library's folders and index changes.", commands.watch)

@@ -29,7 +29,8 @@ from twinlens.engine import (
     to_hex,
 )
 
-from .output import ProgressBar, errors_json, path_json, print_json, say, warn
+from . import review
+from .output import ProgressBar, errors_json, json_fields, path_json, print_json, say, warn
 
 T = TypeVar("T")
 
@@ -37,6 +38,7 @@ EXIT_OK = 0
 EXIT_ERROR = 2
 
 TIER_WORDS = {tier.name: tier.words for tier in TIERS}
+PAIR_WORDS = "RAW + JPEG pair (one shot in two formats: both kept)"
 VERDICTS = {
     "exact": "Already in the library: this very file",
     "same_photo": "Already in the library: the same photo",
@@ -66,6 +68,9 @@ def dupes(args: argparse.Namespace) -> int:
             roots = library.add_roots(paths)
             _print_summary(_drive(library.scan(roots), "Indexing"), quiet=True)
         within = [Path(p) for p in paths] or None
+        if args.prefer is not None:  # remembered in the library (issue 12)
+            order = library.set_keeper_order(args.prefer)
+            warn(f"Keeper criteria, in order: {', '.join(order)} (remembered in the library)")
         groups = library.duplicate_groups(within=within, include_similar=args.similar)
         errors = library.errors()
         if args.json:
@@ -107,15 +112,50 @@ def info(args: argparse.Namespace) -> int:
 
 
 def trash(args: argparse.Namespace) -> int:
+    return _remove(args, None)
+
+
+def move(args: argparse.Namespace) -> int:
+    return _remove(args, Path(args.to))
+
+
+def _remove(args: argparse.Namespace, to: Path | None) -> int:
+    """``trash`` / ``move --to``: named files (all or nothing), or a ``dupes --json`` file's
+    groups (each group checked on its own: review.py)."""
+    if bool(args.paths) == bool(args.from_dupes):
+        raise TwinlensError("name the files to remove, or give --from-dupes FILE (not both)")
+    if args.tier and not args.from_dupes:
+        raise TwinlensError("--tier chooses groups of a --from-dupes file")
     with _open(args) as library:
-        receipt = library.trash(args.paths)
+        if args.from_dupes:
+            return review.remove_from_dupes(args, library, to)
+        receipt = library.trash(args.paths, to=to)
+        where = "the trash" if to is None else shown(to)
         for path in receipt.moved:
-            say(f"moved to the trash: {shown(path)}")
+            say(f"moved to {where}: {shown(path)}")
         for path, why in receipt.failed:
             warn(f"twinlens: not moved: {shown(path)}: {why}")
         if receipt.moved:
             warn("twinlens undo restores them.")
     return EXIT_ERROR if receipt.failed else EXIT_OK
+
+
+def reference(args: argparse.Namespace) -> int:
+    with _open(args, create=args.action == "add") as library:
+        code = review.reference(args, library)
+        if args.action == "add" and args.folder is not None:
+            _print_summary(_drive(library.scan([Path(args.folder)]), "Indexing"), quiet=True)
+        return code
+
+
+def settings(args: argparse.Namespace) -> int:
+    with _open(args) as library:
+        return review.settings(args, library)
+
+
+def export(args: argparse.Namespace) -> int:
+    with _open(args) as library:
+        return review.export(args, library)
 
 
 def undo(args: argparse.Namespace) -> int:
@@ -261,11 +301,13 @@ def _print_groups(groups: list[DuplicateGroup], error_count: int) -> None:
     if not groups:
         say("No duplicates found.")
     for number, group in enumerate(groups, 1):
-        say(f"Group {number}: {TIER_WORDS.get(group.tier, group.tier)}, {len(group.members)} files")
+        kind = PAIR_WORDS if group.raw_jpeg_pair else TIER_WORDS.get(group.tier, group.tier)
+        say(f"Group {number}: {kind}, {len(group.members)} files")
         say(f"  keep  {shown(group.keeper)}  ({group.keeper_reason})")
         for member in group.members[1:]:
             what = member.edit or f"distance {member.distance}"
-            say(f"        {shown(member.path)}  ({what})")
+            kept = "; always kept: " + member.kept if member.kept else ""
+            say(f"        {shown(member.path)}  ({what}{kept})")
     if error_count:
         warn(f"{error_count} file(s) could not be read: see twinlens info")
 
@@ -294,9 +336,20 @@ def _answer_json(answer: SearchAnswer) -> dict[str, Any]:
 def _group_json(group: DuplicateGroup) -> dict[str, Any]:
     return {
         "paths": group.paths,
-        "keeper": group.keeper,
+        **json_fields(group.keeper, "keeper"),
         "keeper_reason": group.keeper_reason,
         "distances": [m.distance for m in group.members],
         "tier": group.tier,
-        "members": [path_json(m.path, distance=m.distance, edit=m.edit) for m in group.members],
+        "raw_jpeg_pair": group.raw_jpeg_pair,
+        "members": [
+            path_json(
+                m.path,
+                distance=m.distance,
+                edit=m.edit,
+                reference=m.reference,
+                pair=m.pair,
+                kept=m.kept,
+            )
+            for m in group.members
+        ],
     }

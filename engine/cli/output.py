@@ -14,6 +14,8 @@ from typing import Any
 
 from twinlens.engine import Progress, json_fields, shown
 
+__all__ = ["json_fields"]  # re-exported for the commands
+
 
 def say(text: str = "") -> None:
     """One line for people on stdout (already made safe by the caller's use of ``shown``)."""

@@ -203,4 +203,5 @@ def _facts(content: str, decoded: DecodedPhoto) -> ContentFacts:
         saturation(decoded.image),
         info.quality,
         trimmed,
+        info.compression,
     )

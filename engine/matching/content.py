@@ -27,6 +27,8 @@ class Candidate:
     """JPEG quality estimated from the quantisation tables (0: not a JPEG, or unknown)."""
     trim_signature: bytes | None = None
     """Signature of the picture inside uniform bars or a frame (a letterboxed copy)."""
+    compression: str = ""
+    """raw, lossless, from_jpeg, lossy, palette (media/compression.py); "" when unknown."""
 
     @property
     def has_camera_metadata(self) -> bool:

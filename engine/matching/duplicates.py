@@ -29,6 +29,7 @@ from .candidates import (
 from .content import Candidate
 from .groups import DuplicateGroup, Link, all_similar, code_groups, exact_groups, groups_from_links
 from .hamming import row_distances
+from .keeper import DEFAULT_RULE, KeeperRule
 from .verify import (
     NOT_A_DUPLICATE,
     SIGNATURE_CANDIDATE_RADIUS,
@@ -85,9 +86,10 @@ def find_duplicates(
     plan: CandidatePlan,
     evidence: Evidence,
     report: Report | None = None,
+    rule: KeeperRule = DEFAULT_RULE,
 ) -> tuple[list[DuplicateGroup], list[int]]:
     """Exact copies plus verified same-photo / edited-copy groups; returns them and the
-    keeper row of each verified group."""
+    keeper row of each verified group (chosen by ``rule``: keeper.py)."""
     report = report if report is not None else Report()
     packed, has = signature_codes([c.signature for c in candidates])
     by_signature = signature_pairs(packed, has, SIGNATURE_CANDIDATE_RADIUS)
@@ -115,15 +117,15 @@ def find_duplicates(
         if v is not None and v.tier
     ]
     links += _links(extra, codes["semantic"])
-    groups, keepers = groups_from_links(candidates, links)
+    groups, keepers = groups_from_links(candidates, links, rule=rule)
     described = _links(
         _keeper_links(candidates, pictures, groups, keepers, evidence),
         codes["semantic"],
     )
     if described:  # members named from their own link to the keeper
-        groups, keepers = groups_from_links(candidates, links + described)
+        groups, keepers = groups_from_links(candidates, links + described, rule=rule)
     grouped = {m.path for g in groups for m in g.members}
-    exact = [g for g in exact_groups(candidates) if g.keeper not in grouped]
+    exact = [g for g in exact_groups(candidates, rule) if g.keeper not in grouped]
     report.groups = len(exact) + len(groups)
     return exact + groups, keepers
 
@@ -315,6 +317,7 @@ def similar_groups(
     radius: int,
     duplicates: Sequence[DuplicateGroup],
     keepers: Sequence[int],
+    rule: KeeperRule = DEFAULT_RULE,
 ) -> list[DuplicateGroup]:
     """Similar shots among one representative per duplicate group plus the loners."""
     grouped = {m.path for g in duplicates for m in g.members}
@@ -325,7 +328,7 @@ def similar_groups(
         if i in representatives or not any(p in grouped for p in c.paths)
     ]
     groups, _ = code_groups(
-        [candidates[i] for i in chosen], semantic[chosen], bits, radius, all_similar
+        [candidates[i] for i in chosen], semantic[chosen], bits, radius, all_similar, rule
     )
     return [g for g in groups if g.tier == TIER_SIMILAR_SHOT]
 

@@ -24,12 +24,13 @@ from twinlens.engine.tiers import (
     TIER_EXACT,
     TIER_SAME_PHOTO,
     TIER_SIMILAR_SHOT,
+    is_duplicate,
     loosest,
 )
 
 from .content import Candidate
 from .hamming import Pairs, all_pairs
-from .keeper import keeper_copy, keeper_reason, rank_key
+from .keeper import DEFAULT_RULE, KeeperRule, Ranking
 from .verify import Change, describe
 
 __all__ = [
@@ -51,6 +52,12 @@ class Member:
     edit: str = ""
     """What this copy is, as an edit of the keeper ("cropped to 82 %", "mirrored"); "" for
     the keeper, byte copies and similar shots."""
+    reference: bool = False
+    """In a reference folder: never proposed for removal (issue 12)."""
+    pair: str = ""
+    """"raw" or "jpeg" when this file is one half of a RAW + JPEG pair (pairs.py)."""
+    kept: str = ""
+    """Why this file is never proposed for removal, in words ("" when it may be)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,18 @@ class DuplicateGroup:
     def paths(self) -> list[str]:
         return [m.path for m in self.members]
 
+    @property
+    def raw_jpeg_pair(self) -> bool:
+        """One shot in two formats and nothing else: shown as a "RAW + JPEG pair"."""
+        return all(m.pair for m in self.members)
+
+    def proposed_for_removal(self) -> list[str]:
+        """Every file but the keeper, less those always kept (reference folders, pairs);
+        nothing for similar shots, which are different photos."""
+        if not is_duplicate(self.tier):
+            return []
+        return [m.path for m in self.members if m.path != self.keeper and not m.kept]
+
 
 @dataclass(frozen=True)
 class Link:
@@ -77,17 +96,29 @@ class Link:
     change: Change | None = None
 
 
-def exact_groups(candidates: Sequence[Candidate]) -> list[DuplicateGroup]:
+def exact_groups(
+    candidates: Sequence[Candidate], rule: KeeperRule = DEFAULT_RULE
+) -> list[DuplicateGroup]:
     """Groups of byte-identical files (one content held by several paths)."""
     groups = []
     for candidate in candidates:
         if len(candidate.paths) < 2:
             continue
-        keeper = keeper_copy(candidate)
-        others = sorted(p for p in candidate.paths if p != keeper)
-        members = (Member(keeper, 0), *(Member(p, 0, "identical file") for p in others))
-        groups.append(DuplicateGroup(TIER_EXACT, keeper, "oldest copy", members))
+        ranking = Ranking(rule, [candidate])
+        keeper, *others = ranking.ordered_paths()
+        members = (
+            _member(ranking, keeper, 0),
+            *(_member(ranking, p, 0, "identical file") for p in others),
+        )
+        reason = ranking.reason(keeper, others[0])
+        groups.append(DuplicateGroup(TIER_EXACT, keeper, reason, members))
     return groups
+
+
+def _member(ranking: Ranking, path: str, distance: int, edit: str = "") -> Member:
+    reference = ranking.view(path).reference
+    kept = "in a reference folder, whose photos are always kept" if reference else ""
+    return Member(path, distance, edit, reference=reference, kept=kept)
 
 
 PairTiers = Callable[[Pairs], list[str]]
@@ -100,6 +131,7 @@ def code_groups(
     bits: int,
     radius: int,
     pair_tiers: PairTiers,
+    rule: KeeperRule = DEFAULT_RULE,
 ) -> tuple[list[DuplicateGroup], list[int]]:
     """Clique groups of candidates whose codes lie within ``radius``, tiers by ``pair_tiers``
     (similar shots, tests and benchmarks). Returns the groups and each group's keeper."""
@@ -112,7 +144,7 @@ def code_groups(
         )
         if t
     ]
-    return groups_from_links(candidates, links, cliques=True)
+    return groups_from_links(candidates, links, cliques=True, rule=rule)
 
 
 def tiers_by_distance(same_photo_radius: int) -> PairTiers:
@@ -135,6 +167,7 @@ def groups_from_links(
     candidates: Sequence[Candidate],
     links: Sequence[Link],
     cliques: bool = False,
+    rule: KeeperRule = DEFAULT_RULE,
 ) -> tuple[list[DuplicateGroup], list[int]]:
     """Groups over links: connected components (verified duplicates), or keeper-centred
     cliques (``cliques``: code-distance links). Returns the groups and each keeper's row.
@@ -145,13 +178,14 @@ def groups_from_links(
     near = _near(links)
     groups, keepers = [], []
     for component in _components(near):
+        ranking = Ranking(rule, [candidates[i] for i in component])
         if cliques:
-            parts = _cliques(component, near, candidates)
+            parts = _cliques(component, near, candidates, ranking)
         else:
-            ordered = sorted(component, key=lambda i: rank_key(candidates[i]))
+            ordered = sorted(component, key=lambda i: ranking.key(candidates[i]))
             parts = [(ordered[0], ordered)]
         for keeper, members in parts:
-            groups.append(_make_group(keeper, members, near, candidates))
+            groups.append(_make_group(keeper, members, near, candidates, ranking))
             keepers.append(keeper)
     return groups, keepers
 
@@ -188,16 +222,17 @@ def _cliques(
     component: list[int],
     near: dict[int, dict[int, tuple[int, str, Change | None]]],
     candidates: Sequence[Candidate],
+    ranking: Ranking,
 ) -> list[tuple[int, list[int]]]:
     """Split a component into keeper-centred cliques, best keeper first."""
-    remaining = sorted(component, key=lambda i: rank_key(candidates[i]))
+    remaining = sorted(component, key=lambda i: ranking.key(candidates[i]))
     out = []
     while len(remaining) > 1:
         keeper = remaining[0]
         links = near[keeper]
         joiners = sorted(
             (i for i in remaining[1:] if i in links),
-            key=lambda i: (links[i][0], rank_key(candidates[i])),
+            key=lambda i: (links[i][0], ranking.key(candidates[i])),
         )
         members = [keeper]
         for node in joiners:
@@ -215,11 +250,14 @@ def _make_group(
     members: list[int],
     near: dict[int, dict[int, tuple[int, str, Change | None]]],
     candidates: Sequence[Candidate],
+    ranking: Ranking,
 ) -> DuplicateGroup:
     best = candidates[keeper]
-    keeper_path = keeper_copy(best)
-    rows = [Member(keeper_path, 0)]
-    rows += [Member(p, 0, "identical file") for p in sorted(best.paths) if p != keeper_path]
+    keeper_path = ranking.best_path(best)
+    rows = [_member(ranking, keeper_path, 0)]
+    rows += [
+        _member(ranking, p, 0, "identical file") for p in sorted(best.paths) if p != keeper_path
+    ]
     tier = TIER_EXACT
     for node in members[1:]:
         tier = loosest([tier, *(t for _, t, _ in near[node].values())])
@@ -231,6 +269,6 @@ def _make_group(
                 edit = describe(best.picture, other.picture, change, (best.format, other.format))
         else:
             dist = min(d for d, _, _ in near[node].values())
-        rows += [Member(p, dist, edit) for p in sorted(other.paths)]
-    runner_up = candidates[members[1]]
-    return DuplicateGroup(tier, keeper_path, keeper_reason(best, runner_up), tuple(rows))
+        rows += [_member(ranking, p, dist, edit) for p in sorted(other.paths)]
+    files = sorted((m.path for m in rows), key=ranking.file_key)
+    return DuplicateGroup(tier, keeper_path, ranking.reason(files[0], files[1]), tuple(rows))

@@ -2,7 +2,8 @@
 
 JPEGs are decoded with Pillow's draft mode (DCT scaling), so a 12-megapixel photo is decoded at
 1/8 scale when the model only needs 224 pixels; EXIF orientation is applied so a rotated camera
-JPEG and its upright copy look the same to the model; HEIC/HEIF goes through pillow-heif.
+JPEG and its upright copy look the same to the model; HEIC/HEIF goes through pillow-heif;
+camera RAW files go through rawpy (raw.py), never through Pillow's TIFF reader.
 
 Memory is bounded: formats that cannot be decoded at a reduced size (PNG, TIFF, WebP...) are
 refused as ``too_large`` when their full decode would pass the memory budget, and every image
@@ -25,10 +26,17 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from twinlens.engine.errors import DecodeError, DecodeReason
 
+from .compression import RAW, compression_of
+from .exif import camera_of, taken_at_of
+from .raw import decode_raw, is_raw_name
+
 DEFAULT_MAX_PIXELS = 250_000_000
 """Largest photo we decode (about 16k x 16k): bigger is a decompression bomb or not a photo."""
 DEFAULT_MEMORY_BUDGET = 512 << 20
 """Most bytes one full-size decode may take (JPEGs are decoded reduced and rarely need it)."""
+
+_HEAD = 1 << 16
+"""Bytes of the file start kept for format details (a WebP's chunk list)."""
 
 _heif_lock = threading.Lock()
 _heif_registered = False
@@ -56,6 +64,8 @@ class PhotoInfo:
     taken_at: str
     quality: int = 0
     """JPEG quality (1-100) estimated from the quantisation tables; 0 when not a JPEG."""
+    compression: str = ""
+    """raw, lossless, from_jpeg, lossy or palette (media/compression.py): the keeper rule."""
 
 
 @dataclass
@@ -100,6 +110,12 @@ def decode_photo(
             too_large, unreadable, vanished).
     """
     path = Path(path)
+    if is_raw_name(path):
+        if data is None:
+            _check_readable(path)
+        image, raw = decode_raw(path, data, min_size, max_pixels)
+        info = PhotoInfo(raw.width, raw.height, raw.format, raw.camera, raw.taken_at, 0, RAW)
+        return DecodedPhoto(_to_rgb(_reduce(image, max_side)), info)
     register_heif()
     if data is None:
         _check_readable(path)
@@ -112,7 +128,8 @@ def decode_photo(
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(source) as image:
                 limits = _Limits(min_size, max_pixels, max_side, memory_budget)
-                return _decode_open_image(path, image, limits)
+                head = data[:_HEAD] if data is not None else _head(path, _HEAD)
+                return _decode_open_image(path, image, limits, head)
     except DecodeError:
         raise
     except FileNotFoundError as exc:
@@ -144,7 +161,9 @@ class _Limits:
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "I;16": 2, "I;16B": 2, "I;16L": 2}
 
 
-def _decode_open_image(path: Path, image: Image.Image, limits: _Limits) -> DecodedPhoto:
+def _decode_open_image(
+    path: Path, image: Image.Image, limits: _Limits, head: bytes
+) -> DecodedPhoto:
     width, height = image.size
     if width * height > limits.max_pixels:
         raise DecodeError(
@@ -160,12 +179,14 @@ def _decode_open_image(path: Path, image: Image.Image, limits: _Limits) -> Decod
     _check_budget(path, image, limits.memory_budget)
     image.load()
     exif = image.getexif()  # after the budget check: for a PNG it decodes the whole image
+    compression = compression_of(image, head)  # at full size: the JPEG grid is there
     image = _reduce(image, limits.max_side)
     upright = ImageOps.exif_transpose(image)
     rgb = _to_rgb(upright)
     if _orientation_swaps_axes(exif):
         width, height = height, width
-    info = PhotoInfo(width, height, info_format, _camera(exif), _taken_at(exif), quality)
+    camera, taken = camera_of(exif), taken_at_of(exif)
+    info = PhotoInfo(width, height, info_format, camera, taken, quality, compression)
     return DecodedPhoto(rgb, info)
 
 
@@ -259,6 +280,7 @@ def _check_readable(path: Path) -> None:
 
 
 def _head(path: Path, size: int = 16) -> bytes:
+    """The first ``size`` bytes of the file ("" when it cannot be read)."""
     try:
         with path.open("rb") as handle:
             return handle.read(size)
@@ -303,20 +325,3 @@ def _classify_failure(path: Path, exc: BaseException) -> DecodeError:
 
 def _orientation_swaps_axes(exif: Image.Exif) -> bool:
     return exif.get(ExifTags.Base.Orientation, 1) in (5, 6, 7, 8)
-
-
-def _camera(exif: Image.Exif) -> str:
-    make = str(exif.get(ExifTags.Base.Make, "")).strip("\x00 ")
-    model = str(exif.get(ExifTags.Base.Model, "")).strip("\x00 ")
-    if model.startswith(make):
-        make = ""
-    return " ".join(part for part in (make, model) if part)
-
-
-def _taken_at(exif: Image.Exif) -> str:
-    try:
-        sub = exif.get_ifd(ExifTags.IFD.Exif)
-    except (KeyError, ValueError, OSError):
-        sub = {}
-    value = sub.get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime, "")
-    return str(value).strip("\x00 ")

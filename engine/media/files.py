@@ -32,6 +32,15 @@ PHOTO_EXTENSIONS = frozenset(
         ".heif",
         ".hif",
         ".avif",
+        # Camera RAW (media/raw.py)
+        ".cr2",
+        ".cr3",
+        ".nef",
+        ".arw",
+        ".dng",
+        ".raf",
+        ".orf",
+        ".rw2",
     }
 )
 

@@ -4,6 +4,8 @@ For every file the user names (refusal messages use the name as given):
 - it is a regular file of the library, named directly: a symbolic link is never a copy of its
   target and nothing is ever removed through one;
 - it lies under one of the library's folders and outside every reference folder;
+- it is not one the grouping keeps always (the RAW or, by default, the JPEG of a RAW + JPEG
+  pair: ``protected``);
 - it still holds the content the library recorded (re-hashed now);
 - it belongs to a duplicate group, and the step leaves at least one member of that group.
 Then every copy that is to remain is re-checked the same way (still there, not a link,
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,13 +53,21 @@ def plan_removal(
     roots: Sequence[Path],
     groups: Sequence[DuplicateGroup],
     references: Sequence[Path] = (),
+    protected: Mapping[str, str] | None = None,
+    leaving: Collection[str] = (),
 ) -> RemovalPlan:
-    """Check every rule in the module docstring; raise TrashRefused naming the first failure."""
+    """Check every rule in the module docstring; raise TrashRefused naming the first failure.
+
+    ``protected`` maps files that are always kept to why; ``leaving`` are files that other
+    parts of the same step remove (a batch: batch.py), so they never count as survivors.
+    """
     rows = store.photos_by_path(wanted)
     files = []
     for path, given in wanted.items():
         row = rows.get(path)
         problem = _file_problem(path, row, roots, references)
+        if not problem and protected and path in protected:
+            problem = f"is {protected[path]}, and is always kept"
         if problem:
             raise TrashRefused(f"{shown(given)} {problem}; nothing was moved", [given])
         assert row is not None
@@ -73,7 +83,7 @@ def plan_removal(
     survivors: dict[str, str] = {}  # survivor path -> the given name it protects
     for path, given in wanted.items():
         group = group_of[path]
-        staying = [p for p in group.paths if p not in wanted]
+        staying = [p for p in group.paths if p not in wanted and p not in leaving]
         if not staying:
             names = [wanted.get(p, p) for p in group.paths]
             raise TrashRefused(

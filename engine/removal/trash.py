@@ -1,4 +1,5 @@
-"""Safe removal: to the system trash only, journaled for undo, never the last copy.
+"""Safe removal: to the system trash (or a chosen folder, mover.py), journaled for undo,
+never the last copy.
 
 The rules are checked by rules.py before anything moves; then the step is claimed in the
 journal (storage/journal.py) in one transaction that re-checks the library, and each file is
@@ -13,14 +14,16 @@ import errno
 import logging
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from twinlens.engine.errors import NothingToUndo, UndoFailed
 from twinlens.engine.paths import shown
-from twinlens.engine.storage.journal import Journal, JournalItem
+from twinlens.engine.storage.journal import MOVE, TRASH, Journal, JournalItem
 from twinlens.engine.storage.store import Store
 
+from .mover import is_reservation, move_file, target_for
 from .rules import RemovalPlan
 from .system_trash import find_in_trash, free_name, restore_from_trash, send_to_trash
 
@@ -37,15 +40,30 @@ class TrashReceipt:
     """(path, why) of each file that stayed where it was."""
 
 
-def carry_out(journal: Journal, plan: RemovalPlan) -> TrashReceipt:
-    """Claim the step in the journal, then move each file to the system trash."""
-    items = journal.claim(plan.files, plan.survivors)
+def carry_out(
+    journal: Journal,
+    plan: RemovalPlan,
+    folder: Path | None = None,
+    roots: Sequence[Path] = (),
+) -> TrashReceipt:
+    """Claim the step in the journal, then move each file to the system trash, or (with
+    ``folder``) into that folder, keeping its path relative to its library folder."""
+    method = TRASH if folder is None else MOVE
+    items = journal.claim(
+        plan.files, plan.survivors, method, None if folder is None else str(folder)
+    )
     moved: list[str] = []
     failed: list[tuple[str, str]] = []
     for item in items:
         try:
             _still_a_plain_file(item.path)
-            location = send_to_trash(Path(item.path))
+            if folder is None:
+                location = send_to_trash(Path(item.path))
+            else:
+                target = target_for(item.path, roots, folder)
+                journal.moving(item, str(target))  # recovery knows where it was going
+                move_file(Path(item.path), target)
+                location = str(target)
         except OSError as exc:
             detail = _why(exc)
             journal.failed(item, detail)
@@ -71,8 +89,8 @@ def undo_last(journal: Journal) -> list[str]:
     for item in journal.items(step, "trashed"):
         target = free_name(Path(item.path))
         journal.restoring(item, str(target))
-        try:  # a crash may have left the place unknown: look again
-            restore_from_trash(item.location or find_in_trash(Path(item.path)), target)
+        try:
+            _put_back(item, target)
         except (UndoFailed, OSError) as exc:
             journal.back_in_trash(item)
             problems.append(str(exc))
@@ -84,6 +102,18 @@ def undo_last(journal: Journal) -> list[str]:
         raise UndoFailed("; ".join(problems), restored)
     journal.finish_undo(step)
     return restored
+
+
+def _put_back(item: JournalItem, target: Path) -> None:
+    if item.method == MOVE:
+        if not item.location or not os.path.lexists(item.location):
+            raise UndoFailed(
+                f"{shown(target.name)} is no longer at {shown(item.location)}, where it was moved"
+            )
+        move_file(Path(item.location), target)
+        return
+    # a crash may have left the place in the trash unknown: look again
+    restore_from_trash(item.location or find_in_trash(Path(item.path)), target)
 
 
 def recover(store: Store, journal: Journal) -> None:
@@ -100,7 +130,12 @@ def recover(store: Store, journal: Journal) -> None:
 
 def _recover_pending(journal: Journal, item: JournalItem) -> None:
     if os.path.lexists(item.path):
+        if item.method == MOVE and item.location and is_reservation(item.location):
+            os.unlink(item.location)  # the name reserved by the move that never happened
         journal.failed(item, "interrupted before it moved")
+        return
+    if item.method == MOVE:
+        journal.trashed(item, item.location)
         return
     journal.trashed(item, find_in_trash(Path(item.path)))
 

@@ -9,7 +9,8 @@ writes.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -106,6 +107,19 @@ class Catalog:
             params = [-1 if limit is None else limit, offset]
         return [_entry(row) for row in self.store.rows(sql, params)]
 
+    def entries_of(self, paths: Sequence[str]) -> dict[str, PhotoEntry]:
+        """The grid rows of these files (the watcher's changes), by path; unlisted left out."""
+        found: dict[str, PhotoEntry] = {}
+        wanted = [to_bytes(p) for p in paths]
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            sql = f"select {_COLUMNS} from {_FROM} where p.path in ({marks})"
+            for row in self.store.rows(sql, part):
+                entry = _entry(row)
+                found[entry.path] = entry
+        return found
+
     def failed_photos(self) -> list[PhotoEntry]:
         """Files that could not be read, by path, each with its reason."""
         sql = f"select {_COLUMNS} from {_FROM} where p.status = 'error' order by p.path"
@@ -113,30 +127,66 @@ class Catalog:
 
     def photo_facts(self, path: str) -> PhotoFacts | None:
         """The facts of one file, or None when the library does not list it."""
-        sql = (
-            "select p.path, p.size, p.mtime_ns, p.status, p.reason, coalesce(c.width, 0),"
-            " coalesce(c.height, 0), coalesce(c.taken_at, ''), coalesce(c.camera, ''),"
-            f" coalesce(c.format, '') from {_FROM} where p.path = ?"
-        )
-        found = self.store.rows(sql, [to_bytes(path)])
-        if not found:
-            return None
-        raw, size, mtime, status, reason, width, height, taken, camera, fmt = found[0]
-        path_ = from_bytes(raw)
-        return PhotoFacts(
-            path=path_,
-            name=os.path.basename(path_),
-            folder=os.path.dirname(path_),
-            size=size or 0,
-            width=width,
-            height=height,
-            taken_at=taken,
-            modified_ns=mtime or 0,
-            camera=camera,
-            format=fmt,
-            status=status,
-            reason=reason,
-        )
+        return self.facts_of([path]).get(path)
+
+    def facts_of(self, paths: Sequence[str]) -> dict[str, PhotoFacts]:
+        """The facts of many files at once (exports), by path; unlisted paths are left out."""
+        found: dict[str, PhotoFacts] = {}
+        wanted = [to_bytes(p) for p in paths]
+        for start in range(0, len(wanted), 500):  # SQLite's limit on bound parameters
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for row in self.store.rows(f"{_FACTS} where p.path in ({marks})", part):
+                facts = _facts(row)
+                found[facts.path] = facts
+        return found
+
+
+_FACTS = (
+    "select p.path, p.size, p.mtime_ns, p.status, p.reason, coalesce(c.width, 0),"
+    " coalesce(c.height, 0), coalesce(c.taken_at, ''), coalesce(c.camera, ''),"
+    f" coalesce(c.format, '') from {_FROM}"
+)
+
+
+def _facts(row: Sequence[Any]) -> PhotoFacts:
+    raw, size, mtime, status, reason, width, height, taken, camera, fmt = row
+    path_ = from_bytes(raw)
+    return PhotoFacts(
+        path=path_,
+        name=os.path.basename(path_),
+        folder=os.path.dirname(path_),
+        size=size or 0,
+        width=width,
+        height=height,
+        taken_at=taken,
+        modified_ns=mtime or 0,
+        camera=camera,
+        format=fmt,
+        status=status,
+        reason=reason,
+    )
+
+
+def sort_key(sort: str) -> Callable[[PhotoEntry], tuple[Any, ...]]:
+    """The order of ``list_photos(sort)`` as a Python key, so one row can be put in its
+    place without listing the library again (the app's live grid)."""
+    if sort == "date":
+        return lambda e: (_negated_date(e), to_bytes(e.path))
+    if sort == "name":
+        return lambda e: (os.path.basename(to_bytes(e.path)).lower(), to_bytes(e.path))
+    if sort == "size":
+        return lambda e: (-e.size, to_bytes(e.path))
+    raise ValueError(f"unknown sort {sort!r}; expected one of {SORTS}")
+
+
+def _negated_date(entry: PhotoEntry) -> int:
+    """Newest first: the photo's date (EXIF) or the file's, as a negated number."""
+    text = entry.taken_at or time.strftime(
+        "%Y:%m:%d %H:%M:%S", time.gmtime(entry.mtime_ns // 1_000_000_000)
+    )
+    digits = "".join(ch for ch in text if ch.isdigit())[:14]
+    return -int(digits.ljust(14, "0") or 0)
 
 
 def _entry(row: Sequence[Any]) -> PhotoEntry:

@@ -1,4 +1,5 @@
-"""The removal journal: every file moved to the trash, so undo works after a restart.
+"""The removal journal: every file moved to the trash (or to a chosen folder), so undo works
+after a restart.
 
 An item is journaled ``pending`` before its file moves and ``restoring`` (with the place it
 goes back to) before undo moves it, so a process killed at any moment leaves a journal from
@@ -24,6 +25,9 @@ FAILED = "failed"
 RESTORING = "restoring"
 RESTORED = "restored"
 
+TRASH = "trash"
+MOVE = "move"
+
 
 @dataclass(frozen=True)
 class JournalItem:
@@ -40,9 +44,14 @@ class JournalItem:
     state: str
     target: str | None
     """Where undo is putting it back (set while ``restoring``)."""
+    method: str = TRASH
+    """TRASH or MOVE: the step's way of removing (``location`` is the new place for MOVE)."""
 
 
-_ITEM = "id, step, path, hash, size, mtime_ns, location, state, target"
+_ITEM = (
+    "id, step, path, hash, size, mtime_ns, location, state, target,"
+    " (select coalesce(s.method, 'trash') from trash_steps s where s.id = step)"
+)
 
 
 class Journal:
@@ -51,8 +60,16 @@ class Journal:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def claim(self, files: Sequence[PhotoRow], survivors: Sequence[PhotoRow]) -> list[JournalItem]:
+    def claim(
+        self,
+        files: Sequence[PhotoRow],
+        survivors: Sequence[PhotoRow],
+        method: str = TRASH,
+        destination: str | None = None,
+    ) -> list[JournalItem]:
         """Journal a removal step for ``files``, all ``pending``, in one IMMEDIATE transaction.
+
+        ``method`` is TRASH (the system trash) or MOVE (to the folder ``destination``).
 
         Inside the same transaction every file and every survivor must still be listed with
         the content it had when it was checked, and none may be part of another process's
@@ -81,7 +98,9 @@ class Journal:
                         [row.path],
                     )
             cursor = db.execute(
-                "insert into trash_steps (created_at, undone_at) values (?, null)", [time.time()]
+                "insert into trash_steps (created_at, undone_at, method, destination)"
+                " values (?, null, ?, ?)",
+                [time.time(), method, None if destination is None else to_bytes(destination)],
             )
             step = int(cursor.lastrowid or 0)
             for row in files:
@@ -100,6 +119,13 @@ class Journal:
                 [TRASHED, to_bytes(location), item.id],
             )
             db.execute("delete from photos where path = ?", [to_bytes(item.path)])
+
+    def moving(self, item: JournalItem, target: str) -> None:
+        """Where a MOVE step's file is about to go (set before it moves: crash recovery)."""
+        with self.store.writing() as db:
+            db.execute(
+                "update trash_items set location = ? where id = ?", [to_bytes(target), item.id]
+            )
 
     def failed(self, item: JournalItem, detail: str) -> None:
         """The file could not be moved; it stays where it is, and in the library."""
@@ -145,6 +171,11 @@ class Journal:
         )
         return None if value is None else int(value)
 
+    def method(self, step: int) -> str:
+        """How a step removed its files: TRASH, or MOVE to a folder (m010)."""
+        value = self.store.scalar("select method from trash_steps where id = ?", [step])
+        return str(value or TRASH)
+
     def items(self, step: int, state: str) -> list[JournalItem]:
         sql = f"select {_ITEM} from trash_items where step = ? and state = ? order by id"
         return [_item(r) for r in self.store.rows(sql, [step, state])]
@@ -166,4 +197,5 @@ def _item(row: Sequence[Any]) -> JournalItem:
         location=from_bytes(row[6] or b""),
         state=str(row[7]),
         target=None if row[8] is None else from_bytes(row[8]),
+        method=str(row[9] or TRASH),
     )

@@ -142,3 +142,26 @@ def m008_trim_signature(db: Database) -> None:
     contents = db.table("contents")
     if "trim_signature" not in contents.columns_dict:  # libraries written before it existed
         contents.add_column("trim_signature", bytes)
+
+
+@migrations()
+def m009_compression(db: Database) -> None:
+    """How lossy each content is (media/compression.py: raw, lossless, from_jpeg, lossy,
+    palette), for the keeper rule. Left null for contents indexed before: JPEGs are lossy
+    anyway, and the next scan decodes other formats once more to find out (store.py
+    ``hashes_with_code``)."""
+    db.table("contents").add_column("compression", str)
+
+
+@migrations()
+def m010_reference_folders(db: Database) -> None:
+    """Folders whose photos are always kept: never proposed for removal, keepers first."""
+    db.table("reference_folders").create({"path": bytes, "added_at": float}, pk="path")
+
+
+@migrations()
+def m011_moves(db: Database) -> None:
+    """A removal step either goes to the system trash or is moved to a folder the person
+    chose (``location`` is then the file's new place); undo brings either back."""
+    db.table("trash_steps").add_column("method", str)
+    db.table("trash_steps").add_column("destination", bytes)

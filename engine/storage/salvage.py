@@ -24,7 +24,8 @@ _KEPT = {
     "roots": ("path", "added_at"),
     "settings": ("key", "value"),
     "dismissed": ("hashes", "created_at"),
-    "trash_steps": ("id", "created_at", "undone_at"),
+    "reference_folders": ("path", "added_at"),
+    "trash_steps": ("id", "created_at", "undone_at", "method", "destination"),
     "trash_items": (
         "id",
         "step",
@@ -64,6 +65,8 @@ def read_what_survives(path: Path) -> Salvage:
         for table, columns in _KEPT.items():
             try:
                 present = {r[1] for r in conn.execute(f"pragma table_info({table})")}
+                if not present:  # a table of a later schema step than the damaged file's
+                    continue
                 wanted = [c for c in columns if c in present]
                 found = conn.execute(f"select {', '.join(wanted)} from {table}").fetchall()
                 salvage.rows[table] = [_padded(r, wanted, columns) for r in found]

@@ -30,6 +30,7 @@ from twinlens.engine.paths import from_bytes, shown, to_bytes
 from .connection import connect, library_error
 from .migrations import known_names, migrations
 from .salvage import Salvage, restore_rows
+from .settings import LibrarySetting, T, from_text, to_text
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,12 @@ class ContentFacts:
     """JPEG quality estimated from the quantisation tables (0: not a JPEG)."""
     trim_signature: bytes | None = None
     """Signature of the picture inside uniform bars or a frame, when it has them."""
+    compression: str | None = None
+    """raw, lossless, from_jpeg, lossy or palette (media/compression.py); None: not known."""
 
+
+_ALWAYS_LOSSY = ("JPEG", "MPO", "HEIF", "AVIF", "GIF")
+"""Formats whose compression class needs no decode to know (libraries before m008)."""
 
 IndexedFile = tuple[str, int, int, str]
 """(path, size, mtime_ns, content hash) of a file that was read and indexed."""
@@ -223,6 +229,33 @@ class Store:
                 [key, value],
             )
 
+    def get(self, setting: LibrarySetting[T]) -> T:
+        """A declared library setting (settings.py), or its default."""
+        return from_text(setting, self.setting(setting.key))
+
+    def put(self, setting: LibrarySetting[T], value: T) -> None:
+        self.set_setting(setting.key, to_text(value))
+
+    def add_reference(self, path: Path | str) -> None:
+        with self.writing() as db:
+            db.execute(
+                "insert into reference_folders (path, added_at) values (?, ?)"
+                " on conflict(path) do nothing",
+                [to_bytes(path), time.time()],
+            )
+
+    def remove_reference(self, path: Path | str) -> bool:
+        """Unmark a reference folder; whether it was one."""
+        with self.writing() as db:
+            removed = db.execute(
+                "delete from reference_folders where path = ?", [to_bytes(path)]
+            ).rowcount
+        return bool(removed)
+
+    def references(self) -> list[Path]:
+        sql = "select path from reference_folders order by path"
+        return [Path(from_bytes(r[0])) for r in self.rows(sql)]
+
     def add_roots(self, paths: Iterable[Path | str]) -> None:
         now = time.time()
         with self.writing() as db:
@@ -322,11 +355,14 @@ class Store:
     # -- contents and codes ------------------------------------------------------------------
 
     def hashes_with_code(self, model: str, kinds: Sequence[str]) -> set[str]:
-        """Contents fully indexed for ``model``: every kind of code, and the signature."""
+        """Contents fully indexed for ``model``: every kind of code, the signature, and (for
+        formats that may be lossless) the compression class (m008)."""
         marks = ",".join("?" * len(kinds))
+        lossy = ",".join(f"'{fmt}'" for fmt in _ALWAYS_LOSSY)
         sql = (
             "select c.hash from codes c join contents t on t.hash = c.hash"
             f" where c.model = ? and c.kind in ({marks}) and t.signature is not null"
+            f" and (t.compression is not null or t.format in ({lossy}))"
             " group by c.hash having count(distinct c.kind) = ?"
         )
         return {r[0] for r in self.rows(sql, [model, *kinds, len(kinds)])}
@@ -337,7 +373,8 @@ class Store:
             marks = ",".join("?" * len(part))
             sql = (
                 "select hash, width, height, format, camera, taken_at, signature, null,"
-                f" saturation, quality, trim_signature from contents where hash in ({marks})"
+                " saturation, quality, trim_signature, compression from contents"
+                f" where hash in ({marks})"
             )  # thumbnails are read only when verification needs them (thumbs)
             for row in self.rows(sql, part):
                 found[row[0]] = ContentFacts(*row)

@@ -190,3 +190,17 @@ def test_strictness_is_chosen_by_named_tier(tiered):
     assert shown() == [exact, same]  # no edited copies here; similar shots are not duplicates
     view.strictness.setCurrentIndex(view.strictness.count() - 1)
     assert shown() == [exact, same, similar]
+
+
+def test_late_facts_of_a_pair_no_longer_shown_are_ignored(review):
+    from twinlens.engine import PhotoFacts
+
+    view = review.duplicates
+    _, shown_b = view._comparing
+    stale = PhotoFacts(
+        "/elsewhere/old.jpg", "old.jpg", "/elsewhere", 1, 9, 9, "", 0, "", "", "indexed", None
+    )
+    before = view.details.facts[1]
+    view.show_facts(1, stale)  # arrives after the person moved to another group
+    assert view.details.facts[1] is before
+    assert before is None or before.path == shown_b

@@ -10,7 +10,6 @@ from twinlens.engine.matching.groups import (
     exact_groups,
     tiers_by_distance,
 )
-from twinlens.engine.matching.keeper import keeper_reason
 from twinlens.engine.model import codes
 
 
@@ -83,18 +82,5 @@ def test_exact_copies_form_their_own_tier() -> None:
     groups = exact_groups(cands)
     assert len(groups) == 1
     assert groups[0].tier == "exact"
-    assert groups[0].keeper == "/p/a.jpg"  # the oldest copy
+    assert groups[0].keeper == "/p/a.jpg"  # the shortest path (no copy marks, same age)
     assert [m.distance for m in groups[0].members] == [0, 0, 0]
-
-
-def test_keeper_rules_in_order() -> None:
-    big = _candidate("big", pixels=1000)
-    small_camera = _candidate("small", pixels=10, camera="Nikon D750")
-    assert "largest" in keeper_reason(big, small_camera)
-    with_camera = _candidate("cam", camera="Nikon D750", mtime=50)
-    plain_old = _candidate("old", mtime=1)
-    assert "camera" in keeper_reason(with_camera, plain_old)
-    assert keeper_reason(_candidate("o", mtime=1), _candidate("n", mtime=9)) == "oldest file"
-    cands = [plain_old, with_camera]
-    groups, _ = code_groups(cands, _codes([[], [1]]), 64, 2, tiers_by_distance(1))
-    assert groups[0].keeper == "/p/cam.jpg"
