@@ -132,6 +132,6 @@ TBH_VAE_VIEWS = TBH_VAE.with_(contrastive_weight=1000.0, positives="views", view
 TBH_PUBLISHED = TrainConfig(method="tbh", adj_exponent=10.0, lr=1e-3, critic_lr=1e-3, epochs=6)
 SHIPPED = TBH_VAE_NEIGHBOURS
 """The similarity code that ships (the winner of the CIFAR-10 evaluation)."""
-DUPLICATE = TBH_VAE.with_(contrastive_weight=1000.0, positives="views", view_count=4, epochs=15)
+DUPLICATE = TBH_VAE.with_(contrastive_weight=1000.0, positives="views", view_count=2, epochs=15)
 """The duplicate code: the same TBH-VAE, its contrastive partners edited copies of the image
 (``data.views``), so a photo and its edits share a code and other photos do not."""

@@ -134,6 +134,12 @@ class Pipeline:
             for prepared in group:
                 prepared.codes = codes
 
+    @property
+    def window(self) -> int:
+        """Photos read and decoded ahead of the encoder at most: two batches keep the decode
+        threads busy while one batch is encoded, and bound memory however many files pass."""
+        return self.config.batch_size * 2
+
     def run(
         self,
         stats: Iterable[FileStat],
@@ -142,7 +148,7 @@ class Pipeline:
     ) -> Iterator[list[Prepared]]:
         """Prepared and encoded photos in batches of ``config.batch_size``, in input order."""
         batch_size = self.config.batch_size
-        window = batch_size * 2
+        window = self.window
         pending: deque[Future[Prepared]] = deque()
         batch: list[Prepared] = []
         items = iter(stats)
