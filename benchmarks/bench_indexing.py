@@ -176,7 +176,7 @@ def peak_rss_mb(n: int) -> float:
         "src = pathlib.Path(sys.argv[1]); n = int(sys.argv[2])\n"
         "with tempfile.TemporaryDirectory() as t:\n"
         "    d = pathlib.Path(t) / 'photos'; d.mkdir()\n"
-        "    for p in sorted(src.glob('*.jpg'))[:n]: (d / p.name).symlink_to(p)\n"
+        "    for p in sorted(src.glob('*.jpg'))[:n]: shutil.copyfile(p, d / p.name)\n"
         "    with Library(pathlib.Path(t) / 'l.twinlens') as lib: lib.run_scan([d])\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
     )
@@ -233,9 +233,10 @@ def main() -> None:
     paths = make_photos(args.n)
     folder = CACHE
     if len(list(CACHE.glob("*.jpg"))) != args.n:
-        folder = Path(tempfile.mkdtemp())
+        # Hard links, not symlinks: the scanner never follows a link (a link is not a photo).
+        folder = Path(tempfile.mkdtemp(dir=CACHE.parent))
         for path in paths:
-            (folder / path.name).symlink_to(path)
+            os.link(path, folder / path.name)
     for path in paths:  # every contender reads from the page cache, the first one too
         path.read_bytes()
     mb = sum(p.stat().st_size for p in paths) / 1e6

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from twinlens.engine.errors import DecodeReason, TwinlensError
+from twinlens.engine.media import compression
 from twinlens.engine.media.signature import BLOCK, SIZE
 from twinlens.engine.model.codes import words_for
 from twinlens.engine.model.meta import ModelMeta
@@ -29,6 +30,10 @@ from .shards import read_info, read_shard, rows, shard_files
 
 _HASH = re.compile(r"[0-9a-f]{32}")
 _REASONS = frozenset(r.value for r in DecodeReason)
+_COMPRESSIONS = frozenset(
+    {None, compression.RAW, compression.LOSSLESS, compression.FROM_JPEG, compression.LOSSY,
+     compression.PALETTE}
+)  # fmt: skip
 _SIGNATURE_BYTES = BLOCK * BLOCK * 2
 _THUMB_BYTES = SIZE * SIZE
 
@@ -221,6 +226,7 @@ def _merge_chunk(
             record.get("saturation"),
             record.get("quality"),
             record.get("trim_signature"),
+            record.get("compression"),
         )
         codes += [
             (content, meta.key, kind, code)
@@ -261,6 +267,8 @@ def _problem(record: dict[str, Any], meta: ModelMeta) -> str | None:
     trimmed = record.get("trim_signature")
     if trimmed is not None and (not isinstance(trimmed, bytes) or len(trimmed) != _SIGNATURE_BYTES):
         return "a trimmed signature of the wrong size"
+    if record.get("compression") not in _COMPRESSIONS:
+        return f"an unknown compression class {record.get('compression')!r}"
     thumb = record.get("thumb")
     if thumb is not None and (not isinstance(thumb, bytes) or len(thumb) != _THUMB_BYTES):
         return "a verification thumbnail of the wrong size"

@@ -72,6 +72,7 @@ def schema(info: ShardInfo) -> pa.Schema:
         ("saturation", pa.float64()),
         ("quality", pa.int64()),
         ("trim_signature", pa.binary()),
+        ("compression", pa.string()),
     ]
     roots = [base64.b64encode(r).decode("ascii") for r in info.roots]
     metadata = {
@@ -121,6 +122,7 @@ def record_of(prepared: Prepared, model: str) -> dict[str, Any]:
         "saturation": facts.saturation if facts else None,
         "quality": facts.quality if facts else None,
         "trim_signature": facts.trim_signature if facts else None,
+        "compression": facts.compression if facts else None,
     }
     if prepared.error is not None:
         row.update(
@@ -157,6 +159,7 @@ def error_record(path: bytes, size: int, mtime_ns: int, reason: str, detail: str
         "saturation": None,
         "quality": None,
         "trim_signature": None,
+        "compression": None,
     }
 
 

@@ -33,15 +33,18 @@ _MERGE_PHOTO = (
 )
 _MERGE_CONTENT = (
     "insert into contents (hash, width, height, format, camera, taken_at, signature, thumb,"
-    " saturation, quality, trim_signature) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " saturation, quality, trim_signature, compression)"
+    " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " on conflict(hash) do update"
     " set signature = coalesce(contents.signature, excluded.signature),"
     " thumb = coalesce(contents.thumb, excluded.thumb),"
     " saturation = coalesce(contents.saturation, excluded.saturation),"
     " quality = coalesce(contents.quality, excluded.quality),"
-    " trim_signature = coalesce(contents.trim_signature, excluded.trim_signature)"
+    " trim_signature = coalesce(contents.trim_signature, excluded.trim_signature),"
+    " compression = coalesce(contents.compression, excluded.compression)"
     " where contents.signature is null or contents.thumb is null"
     " or contents.saturation is null or contents.quality is null"
+    " or contents.trim_signature is null or contents.compression is null"
 )
 _MERGE_CODE = (
     "insert into codes (hash, model, kind, code) values (?, ?, ?, ?)"
@@ -102,4 +105,4 @@ def merge_records(
 
 def _content_row(f: ContentFacts) -> tuple[object, ...]:
     return (f.hash, f.width, f.height, f.format, f.camera, f.taken_at, f.signature, f.thumb,
-            f.saturation, f.quality, f.trim_signature)  # fmt: skip
+            f.saturation, f.quality, f.trim_signature, f.compression)  # fmt: skip

@@ -60,9 +60,11 @@ def test_dupes_json_contract(tiny_model: Path, photos: Path, library_path: Path,
         assert [m["distance"] for m in group["members"]] == group["distances"]
     exact, same = groups
     assert exact["distances"] == [0, 0]
-    assert exact["keeper_reason"] == "oldest copy"
+    assert (
+        exact["keeper_reason"] == "name without a copy marker (p0 copy.jpg has 'copy' in its name)"
+    )
     assert same["keeper"] == str(photos / "p1.jpg")  # the larger one is kept, and says why
-    assert same["keeper_reason"] == "largest: 320x240 pixels"
+    assert same["keeper_reason"] == "most pixels: 320x240 (the next copy has 160x120)"
     [error] = payload["errors"]
     assert set(error) == {"path", "reason", "detail"}
     assert (error["path"], error["reason"]) == (str(photos / "broken.jpg"), "corrupt")
@@ -88,7 +90,7 @@ def test_dupes_similar_adds_similar_shots_in_their_own_tier(
     [similar] = groups[len(plain) :]
     assert similar["tier"] == "similar_shot"
     assert similar["paths"] == [str(photos / "p2.jpg"), str(photos / "p2 reframed.jpg")]
-    assert similar["keeper_reason"] == "oldest file"
+    assert similar["keeper_reason"] == "least lossy: JPEG quality 92 over JPEG quality 75"
     assert similar["distances"][0] == 0 < similar["distances"][1]
     assert all(g["tier"] != "similar_shot" for g in plain)
 
@@ -193,7 +195,7 @@ def contract_payload(command: str, photos: Path, library_path: Path, capsys) -> 
 
 def test_the_readme_contract_names_every_command() -> None:
     contract = readme_contract()
-    assert set(contract) == {"dupes", "similar", "info", "encode"}
+    assert set(contract) == {"dupes", "export", "similar", "info", "encode"}
     assert documented_keys("dupes")["groups"] >= {"paths", "keeper", "keeper_reason", "tier"}
     assert documented_keys("encode")["errors"] == {"path", "reason", "detail"}
 
@@ -209,14 +211,9 @@ def test_json_has_every_field_the_readme_documents(
         assert not missing, f"{command} {where or 'top level'}: documented, missing: {missing}"
 
 
-# Fields the code writes that the README's contract does not show yet (reported in issue 15's
-# closing note; the README is being brought up to date). Exact sets, so a new undocumented
-# field fails, and so does this list the day the README documents them: then empty it.
-README_LAGS: dict[tuple[str, str], set[str]] = {
-    ("dupes", "groups"): {"members"},
-    ("similar", ""): {"in_library", "closest"},
-    ("similar", "results"): {"tier", "copies"},
-}
+# Fields the code writes that the README's contract does not show yet: none today. Exact sets,
+# so a new undocumented field fails, and so does an entry here the day the README documents it.
+README_LAGS: dict[tuple[str, str], set[str]] = {}
 
 
 @pytest.mark.parametrize("command", ["dupes", "similar", "info", "encode"])
