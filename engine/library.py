@@ -35,7 +35,7 @@ from .matching.export import export_rows, to_csv, to_json
 from .matching.groups import DuplicateGroup
 from .matching.keeper import KeeperRule, parse_order
 from .matching.pairs import mark_pairs
-from .matching.plan import candidate_plan
+from .matching.plan import candidate_plans
 from .matching.search import Query, SearchAnswer, search
 from .matching.verify import VERIFIER, Picture, Verdict
 from .media.files import FileStat, is_under, walk_photos
@@ -330,10 +330,9 @@ class Library:
             candidates = [_only_under(candidates[i], prefixes) for i in keep]
             codes = {kind: rows[keep] for kind, rows in codes.items()}
         meta = self.model
-        plan = candidate_plan(meta)
         evidence, learned = self._evidence(candidates)
         groups, keepers = find_duplicates(
-            candidates, codes, meta.code(plan.kind).bits, plan, evidence, report, rule
+            candidates, codes, candidate_plans(meta), evidence, report, rule
         )
         self.store.remember_verdicts(VERIFIER, learned)
         if include_similar:

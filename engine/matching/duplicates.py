@@ -47,12 +47,13 @@ from .verify import (
 
 @dataclass(frozen=True)
 class CandidatePlan:
-    """Which learned code proposes candidates, and how many."""
+    """One learned code that proposes candidates: each content's nearest, within a radius."""
 
     kind: str
-    """The code kind searched ("duplicate" when the model has one, else "semantic")."""
+    """The code kind searched ("duplicate", "semantic")."""
     neighbours: int
     max_radius: int
+    bits: int = 64
 
 
 @dataclass(frozen=True)
@@ -82,23 +83,26 @@ class Report:
 def find_duplicates(
     candidates: Sequence[Candidate],
     codes: dict[str, np.ndarray],
-    bits: int,
-    plan: CandidatePlan,
+    plans: Sequence[CandidatePlan],
     evidence: Evidence,
     report: Report | None = None,
     rule: KeeperRule = DEFAULT_RULE,
 ) -> tuple[list[DuplicateGroup], list[int]]:
     """Exact copies plus verified same-photo / edited-copy groups; returns them and the
-    keeper row of each verified group (chosen by ``rule``: keeper.py)."""
+    keeper row of each verified group (chosen by ``rule``: keeper.py). Each of ``plans``
+    is one learned-code candidate source, united with the signature sources."""
     report = report if report is not None else Report()
     packed, has = signature_codes([c.signature for c in candidates])
     by_signature = signature_pairs(packed, has, SIGNATURE_CANDIDATE_RADIUS)
-    by_code = code_pairs(codes[plan.kind], bits, plan.neighbours, plan.max_radius)
+    by_codes = [
+        code_pairs(codes[plan.kind], plan.bits, plan.neighbours, plan.max_radius) for plan in plans
+    ]
     by_frame = trimmed_pairs(
         [c.trim_signature for c in candidates], packed, has, SIGNATURE_CANDIDATE_RADIUS
     )
-    pairs = unite(by_signature, by_code, by_frame)
-    report.signature_pairs, report.code_pairs = len(by_signature), len(by_code)
+    pairs = unite(by_signature, *by_codes, by_frame)
+    report.signature_pairs = len(by_signature)
+    report.code_pairs = sum(len(found) for found in by_codes)
     report.candidates = len(pairs)
     distance, variant = pairs.signature_distance.copy(), pairs.variant.copy()
     unknown = distance >= 64
@@ -272,9 +276,11 @@ def _with_representatives(
     """The geometric queue: each open pair, preceded by its photos compared with the fullest
     picture of the other's group, nearest codes first."""
     fullest: dict[int, int] = {}
-    members = {row for k in geometry for row in (left[k], right[k])}
-    for row in members:
+    wanted = {groups.find(row) for k in geometry for row in (left[k], right[k])}
+    for row in range(len(candidates)) if wanted else ():  # every member, not only the open ones
         root = groups.find(row)
+        if root not in wanted:
+            continue
         best = fullest.get(root)
         if best is None or candidates[row].pixels > candidates[best].pixels:
             fullest[root] = row

@@ -78,13 +78,13 @@ def test_code_match_without_pixel_agreement_is_not_a_duplicate(
         thumbs_of=lambda rows: (thumbs[rows], np.ones(len(rows), dtype=bool)), load_grey=grey
     )
     same_code = {"semantic": codes.pack_bits(np.zeros((3, 64), dtype=np.uint8))}
-    plan = CandidatePlan("semantic", neighbours=5, max_radius=8)
-    groups, _ = find_duplicates(cands, same_code, 64, plan, evidence)
+    plans = [CandidatePlan("semantic", neighbours=5, max_radius=8, bits=64)]
+    groups, _ = find_duplicates(cands, same_code, plans, evidence)
     assert [g.paths for g in groups] == [["/p/0.jpg", "/p/1.jpg"]]
     assert groups[0].tier == "same_photo"
     assert groups[0].members[1].edit == "resized to 50 %"
     no_thumbs = Evidence(
         thumbs_of=lambda rows: (thumbs[rows], np.zeros(len(rows), dtype=bool)), load_grey=grey
     )
-    groups, _ = find_duplicates(cands, same_code, 64, plan, no_thumbs)
+    groups, _ = find_duplicates(cands, same_code, plans, no_thumbs)
     assert groups == []

@@ -76,10 +76,14 @@ def build(which: str) -> Dataset:
     return data
 
 
-def engine_pairs(data: Dataset, library_path: Path) -> tuple[set[tuple[str, str]], Report, float]:
-    """Scan the split's folder and return every pair of files the engine groups together."""
-    with Library(library_path) as library:
+def engine_pairs(
+    data: Dataset, library_path: Path, model: Path | None = None
+) -> tuple[set[tuple[str, str]], Report, float]:
+    """Scan the split's folder and return every pair of files the engine groups together
+    (with the shipped model, or ``model``)."""
+    with Library(library_path, model) as library:
         library.run_scan(library.add_roots([data.folder]))
+        library.store.forget_verdicts()  # a first run: every verdict computed, none cached
         report = Report()
         started = time.perf_counter()
         groups = library.duplicate_groups(report=report)
@@ -193,7 +197,7 @@ CIFAR_NAMES = (
 )
 
 
-def cifar_groups(count: int, sheet: Path) -> dict[str, object]:
+def cifar_groups(count: int, sheet: Path, model: Path | None = None) -> dict[str, object]:
     """Duplicate groups among the first ``count`` CIFAR-10 training images, a dense collection
     of small, often flat pictures whose true duplicates are rare; the groups are drawn in a
     contact sheet (4x, one row per group) to be judged by eye, since CIFAR-10 does hold a few
@@ -206,7 +210,8 @@ def cifar_groups(count: int, sheet: Path) -> dict[str, object]:
         file = folder / f"{index:05d}_{CIFAR_NAMES[int(labels[index])]}.png"
         if not file.exists():
             Image.fromarray(pixels).save(file)
-    with Library(WORK / f"cifar{count}.twinlens") as library:
+    suffix = f"-{model.stem}" if model else ""
+    with Library(WORK / f"cifar{count}{suffix}.twinlens", model) as library:
         library.run_scan(library.add_roots([folder]))
         report = Report()
         started = time.perf_counter()
@@ -247,12 +252,14 @@ def main() -> None:
     parser.add_argument("--peers", action="store_true", help="score imagehash's hashes too")
     parser.add_argument("--out", type=Path, default=None, help="write the scores as JSON")
     parser.add_argument("--cifar", type=int, default=0, help="also group the first N CIFAR-10")
+    parser.add_argument("--model", type=Path, help="a model file instead of the shipped one")
     args = parser.parse_args()
     if args.cifar:
-        cifar = cifar_groups(args.cifar, WORK / f"cifar{args.cifar}_groups.png")
+        cifar = cifar_groups(args.cifar, WORK / f"cifar{args.cifar}_groups.png", args.model)
     data = build(args.split)
-    library_path = WORK / f"{args.split}.twinlens"
-    together, report, elapsed = engine_pairs(data, library_path)
+    suffix = f"-{args.model.stem}" if args.model else ""
+    library_path = WORK / f"{args.split}{suffix}.twinlens"
+    together, report, elapsed = engine_pairs(data, library_path, args.model)
     result = score(data, together)
     print(f"split {args.split}: {len(data.kind)} files; grouping {elapsed:.1f} s; {report}")
     print(json.dumps(result, indent=1))
