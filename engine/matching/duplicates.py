@@ -282,7 +282,7 @@ def _with_representatives(
         if root not in wanted:
             continue
         best = fullest.get(root)
-        if best is None or candidates[row].pixels > candidates[best].pixels:
+        if best is None or _fullness(candidates[row]) > _fullness(candidates[best]):
             fullest[root] = row
     ranked: list[tuple[int, int, int, int]] = []
     for k in geometry:
@@ -297,6 +297,12 @@ def _with_representatives(
             seen.add((a, b))
             queue.append((a, b))
     return queue
+
+
+def _fullness(candidate: Candidate) -> tuple[bool, int]:
+    """How much of the picture a copy holds: a frame without bars or a border first (their
+    canvas has more pixels but the same picture, smaller), then the most pixels."""
+    return candidate.trim_signature is None, candidate.pixels
 
 
 class _Components:

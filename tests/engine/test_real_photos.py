@@ -83,14 +83,14 @@ def test_other_shots_of_one_object_are_never_duplicates(groups) -> None:
 def test_other_shots_of_one_object_come_out_as_similar_shots(groups) -> None:
     """UKBench's groups of four: shots of one object are similar shots of each other, and a
     similar-shot group never mixes objects (or a Kodak photo in). The shipped model's radius
-    catches about a fifth of such pairs (docs/training.md, evaluation 3), so not every shot
-    finds its group: at least two of the six objects must."""
+    catches about a tenth of such pairs (11 % of 84 in its calibration, docs/training.md), so
+    most shots do not find their group: at least one of the six objects must."""
     similar = [g for g in groups if g.tier == "similar_shot"]
     for group in similar:
         assert len({subject(p) for p in group.paths}) == 1, group.paths
     found = {subject(g.paths[0]) for g in similar}
     assert all(s.startswith("object ") for s in found), found
-    assert len(found) >= 2, similar
+    assert len(found) >= 1, similar
 
 
 def test_search_finds_another_shot_of_the_same_object_first(real: Library) -> None:
