@@ -3,15 +3,16 @@
 Builds (once, cached in cache/bench-million) a library of ``--photos`` file records written
 through the storage layer (``Store.record_indexed``, as a scan writes them), with codes
 clustered the way real photo codes are: every record starts from the shipped model's real
-code and pixel signature of a CIFAR-10 image or of a real photo (../shared/data), with noise
-on both (distinct photos that look alike to the model), plus planted duplicate groups (the
-same photo's code within a few bits and its signature within a hair, and byte copies).
+codes (every kind the model has) and pixel signature of a CIFAR-10 image or of a real photo
+(../shared/data), with noise on both (distinct photos that look alike to the model), plus
+planted duplicate groups (the same photo's codes within a few bits and its signature within
+a hair, and byte copies).
 
 Then measures each figure in a fresh process (peak RSS is that process's own), beside the
 peer of the same run where one exists:
 - ``twinlens info`` (the CLI, whole process) and ``Library`` open + ``info()`` in-process;
 - ``twinlens dupes --json`` (all groups, the CLI, whole process) and in-process, beside faiss
-  ``IndexBinaryMultiHash`` range search at the same radius over the same codes;
+  ``IndexBinaryFlat`` k-nearest neighbours of the same codes (the code sources' job);
 - one ``similar`` query with a 12 MP JPEG (``Library.search_file``: top-10 and the
   "already in your library?" verdict), cold and warm, beside faiss ``IndexBinaryFlat``;
 - the app's startup to a usable window and scrolling: benchmarks/bench_desktop.py driven at
@@ -94,28 +95,37 @@ def base_images() -> list[Any]:
 
 
 def base_codes() -> tuple[np.ndarray, np.ndarray]:
-    """Real codes of the shipped model and 32x32 verification thumbnails of the base images
-    (codes cached in bases.npz: encoding ten thousand images takes minutes)."""
+    """Real codes of the shipped model, (N, kinds) uint64 in ``code_kinds()`` order, and 32x32
+    verification thumbnails of the base images (cached per model: encoding ten thousand
+    images takes minutes)."""
     from twinlens.engine.media.signature import thumbnail
+    from twinlens.engine.model.encoder import Encoder
 
-    path = CACHE / "bases.npz"
+    encoder = Encoder()
+    path = CACHE / f"bases-{encoder.meta.key.replace('@', '-')}.npz"
     images = base_images()
     thumbs = np.stack([thumbnail(im) for im in images])
     if path.exists():
         return np.load(path)["codes"], thumbs
     from twinlens.engine.config import EngineConfig
     from twinlens.engine.indexing.pipeline import Pipeline
-    from twinlens.engine.model.encoder import SEMANTIC, Encoder
 
-    pipeline = Pipeline(Encoder(), EngineConfig())
+    pipeline = Pipeline(encoder, EngineConfig())
     codes = []
     for start in range(0, len(images), 64):
         batch = [pipeline.prepare_image(im, "base") for im in images[start : start + 64]]
         pipeline.encode(batch)
-        codes += [int(p.codes[SEMANTIC][0]) for p in batch]
+        codes += [[int(p.codes[kind][0]) for kind in code_kinds()] for p in batch]
     CACHE.mkdir(parents=True, exist_ok=True)
     np.savez(path, codes=np.array(codes, dtype=np.uint64))
     return np.array(codes, dtype=np.uint64), thumbs
+
+
+def code_kinds() -> list[str]:
+    """The shipped model's code kinds (semantic first): a record stores one code of each."""
+    from twinlens.engine.model.encoder import Encoder
+
+    return list(Encoder().meta.code_kinds)
 
 
 def noisy(thumbs: np.ndarray, sd: float, rng: np.random.Generator) -> np.ndarray:
@@ -134,30 +144,34 @@ def facts_of(content: str, thumb: np.ndarray, taken: str) -> Any:
 
 
 def flip(codes: np.ndarray, probability: float, rng: np.random.Generator) -> np.ndarray:
-    bits = rng.random((len(codes), 64)) < probability
-    mask = np.packbits(bits, axis=1, bitorder="big").view(">u8").astype(np.uint64).ravel()
-    return codes ^ mask
+    """Each code of each kind ((N, kinds) uint64) with each bit flipped at ``probability``."""
+    bits = rng.random((*codes.shape, 64)) < probability
+    mask = np.packbits(bits, axis=-1, bitorder="big").view(">u8").astype(np.uint64)
+    return codes ^ mask.reshape(codes.shape)
 
 
 def flip_exactly(codes: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Each code with exactly ``counts[i]`` bits flipped (a planted copy's distance)."""
+    """Each row's code of each kind with exactly ``counts[i]`` bits flipped (a planted copy's
+    distance; the bits are drawn apart for each kind)."""
     out = codes.copy()
     for i, k in enumerate(counts.tolist()):
-        for bit in rng.choice(64, size=k, replace=False).tolist():
-            out[i] ^= np.uint64(1) << np.uint64(63 - bit)
+        for kind in range(codes.shape[1]):
+            for bit in rng.choice(64, size=k, replace=False).tolist():
+                out[i, kind] ^= np.uint64(1) << np.uint64(63 - bit)
     return out
 
 
 # -- the library ------------------------------------------------------------------------
 
 
-def build(library_path: Path, photos: int, query: tuple[int, bytes]) -> dict[str, Any]:
+def build(library_path: Path, photos: int, query: tuple[np.ndarray, np.ndarray]) -> dict[str, Any]:
     """Write ``photos`` file records (and their contents and codes) through the Store."""
     from twinlens.engine.model.codes import to_blob
     from twinlens.engine.model.encoder import Encoder
     from twinlens.engine.storage.store import Store
 
     model = Encoder().meta.key
+    kinds = code_kinds()
     codes, thumbs = base_codes()
     rng = np.random.default_rng(7)
     root = CACHE / "photos"
@@ -169,13 +183,13 @@ def build(library_path: Path, photos: int, query: tuple[int, bytes]) -> dict[str
     written = 0
     for first in range(0, photos, CHUNK):
         last = min(photos, first + CHUNK)
-        records: list[tuple[int, np.ndarray, str]] = []  # (code, thumbnail, content hash)
+        records: list[tuple[np.ndarray, np.ndarray, str]] = []  # (codes, thumbnail, hash)
         lo, hi = first, min(last, distinct)
         if hi > lo:
             bases = rng.integers(len(codes), size=hi - lo)
             near = flip(codes[bases], NOISE, rng)
             pictures = noisy(thumbs[bases], PIXEL_NOISE, rng)
-            records += [(int(c), pictures[k], f"{lo + k:032x}") for k, c in enumerate(near)]
+            records += [(c, pictures[k], f"{lo + k:032x}") for k, c in enumerate(near)]
         if last > distinct:
             records += planted[max(first, distinct) - distinct : last - distinct]
         seen: set[str] = set()
@@ -186,7 +200,10 @@ def build(library_path: Path, photos: int, query: tuple[int, bytes]) -> dict[str
                 continue
             seen.add(content)
             facts.append(facts_of(content, thumb, _taken(k)))
-            stored.append((content, model, "semantic", to_blob(np.array([code], np.uint64))))
+            stored += [
+                (content, model, kind, to_blob(np.array([code[k]], np.uint64)))
+                for k, kind in enumerate(kinds)
+            ]
         store.record_indexed(files, facts, stored)
         written = last
         print(f"  built {written:,} records", end="\r", file=sys.stderr)
@@ -198,33 +215,35 @@ def build(library_path: Path, photos: int, query: tuple[int, bytes]) -> dict[str
 def planted_records(
     codes: np.ndarray,
     thumbs: np.ndarray,
-    query: tuple[int, np.ndarray],
+    query: tuple[np.ndarray, np.ndarray],
     rng: np.random.Generator,
     groups: int,
-) -> list[tuple[int, np.ndarray, str]]:
+) -> list[tuple[np.ndarray, np.ndarray, str]]:
     """Duplicate groups: an original, then 1-3 copies within 0-3 code bits whose thumbnail
     differs by a little noise (recompressed); a group of four holds a byte copy (the same
     content twice). Then the similar query's photo three times, within 1-2 bits."""
-    records: list[tuple[int, np.ndarray, str]] = []
+    records: list[tuple[np.ndarray, np.ndarray, str]] = []
     bases = rng.integers(len(codes), size=groups)
     originals = flip(codes[bases], NOISE, rng)
     pictures = noisy(thumbs[bases], PIXEL_NOISE, rng)
     for g in range(groups):
         content = f"{'e' * 16}{g:016x}"
-        records.append((int(originals[g]), pictures[g], content))
+        records.append((originals[g], pictures[g], content))
         extra = int(rng.integers(1, 4))
-        near = flip_exactly(np.full(extra, originals[g], np.uint64), rng.integers(0, 4, extra), rng)
+        near = flip_exactly(
+            np.repeat(originals[g : g + 1], extra, 0), rng.integers(0, 4, extra), rng
+        )
         for j in range(extra):
             if j == 0 and extra == 3:
                 records.append(records[-1])  # a byte copy
                 continue
             copy = noisy(pictures[g : g + 1], COPY_NOISE, rng)[0]
-            records.append((int(near[j]), copy, f"{'d' * 14}{g:016x}{j:02x}"))
+            records.append((near[j], copy, f"{'d' * 14}{g:016x}{j:02x}"))
     code, thumb = query
-    near = flip_exactly(np.full(3, code, np.uint64), np.array([1, 2, 2]), rng)
+    near = flip_exactly(np.repeat(code[None], 3, 0), np.array([1, 2, 2]), rng)
     for j in range(3):
         copy = noisy(thumb[None], COPY_NOISE, rng)[0]
-        records.append((int(near[j]), copy, f"{'f' * 30}{j:02x}"))
+        records.append((near[j], copy, f"{'f' * 30}{j:02x}"))
     return records
 
 
@@ -236,8 +255,9 @@ def _taken(i: int) -> str:
     return f"{2000 + i % 25}:{1 + i % 12:02d}:{1 + i % 28:02d} 12:00:00"
 
 
-def query_code() -> tuple[int, np.ndarray]:
-    """The shipped model's code and verification thumbnail of the similar query (12 MP)."""
+def query_code() -> tuple[np.ndarray, np.ndarray]:
+    """The shipped model's codes (one per kind) and verification thumbnail of the similar
+    query (12 MP)."""
     from twinlens.engine.config import EngineConfig
     from twinlens.engine.indexing.pipeline import Pipeline
     from twinlens.engine.model.encoder import SEMANTIC, Encoder
@@ -249,7 +269,9 @@ def query_code() -> tuple[int, np.ndarray]:
 
     assert prepared.facts is not None
     assert prepared.facts.thumb is not None
-    return int(prepared.codes[SEMANTIC][0]), thumbnail_from_blob(prepared.facts.thumb)
+    codes = np.array([int(prepared.codes[kind][0]) for kind in code_kinds()], np.uint64)
+    assert code_kinds()[0] == SEMANTIC
+    return codes, thumbnail_from_blob(prepared.facts.thumb)
 
 
 # -- the measurements, each in its own process ------------------------------------------
@@ -275,22 +297,17 @@ def child(mode: str, library_path: Path, extra: str) -> dict[str, Any]:
             "indexed": info.indexed,
         }
     if mode == "dupes":
-        from twinlens.engine.matching.hamming import all_pairs
-
         with Library(library_path, create=False) as library:
             library.model  # noqa: B018 - the model loads first, as in every command
             library.store.forget_verdicts()  # a first run: no verdict cached by the CLI's run
+            from twinlens.engine.matching.duplicates import Report
+
             start = time.perf_counter()
             collection = library.collection()
             read = time.perf_counter()
-            groups = library.duplicate_groups()
+            report = Report()
+            groups = library.duplicate_groups(report=report)
             end = time.perf_counter()
-            from twinlens.engine.matching.verify import VERIFIER
-
-            geometric = len(library.store.verdicts(VERIFIER))
-            radius = library.model.tier_radii["edited_copy"]
-            pairs = all_pairs(collection.codes["semantic"], library.model.bits, radius)
-            pairs_s = time.perf_counter() - end
         tiers: dict[str, int] = {}
         for g in groups:
             tiers[g.tier] = tiers.get(g.tier, 0) + 1
@@ -302,9 +319,11 @@ def child(mode: str, library_path: Path, extra: str) -> dict[str, Any]:
             "groups": len(groups),
             "tiers": tiers,
             "files_in_groups": sum(len(g.members) for g in groups),
-            "pairs": int(pairs.left.shape[0]),
-            "pairs_s": pairs_s,
-            "geometric": geometric,
+            "signature_pairs": report.signature_pairs,
+            "code_pairs": report.code_pairs,
+            "candidates": report.candidates,
+            "global_verified": report.global_verified,
+            "geometric": report.geometric_checked,
         }
     if mode == "faiss-dupes":
         return faiss_dupes(library_path, int(extra or 0))
@@ -341,13 +360,13 @@ def child(mode: str, library_path: Path, extra: str) -> dict[str, Any]:
     raise SystemExit(f"unknown mode {mode}")
 
 
-def stored_codes(library_path: Path) -> np.ndarray:
-    """Every content's code, read through the Store (what any peer would index)."""
+def stored_codes(library_path: Path, kind: str = "semantic") -> np.ndarray:
+    """Every content's code of ``kind``, read through the Store (what any peer would index)."""
     from twinlens.engine.model.encoder import Encoder
     from twinlens.engine.storage.store import Store
 
     store = Store(library_path, create=False)
-    rows = store.indexed_codes(Encoder().meta.key, "semantic")
+    rows = store.indexed_codes(Encoder().meta.key, kind)
     unique = {h: c for _, h, _, c in rows}
     store.close()
     return np.frombuffer(b"".join(unique.values()), ">u8").astype(np.uint64)
@@ -358,44 +377,47 @@ def as_faiss(codes: np.ndarray) -> np.ndarray:
 
 
 def faiss_dupes(library_path: Path, sample: int) -> dict[str, Any]:
-    """Every pair within the radius by faiss's exact flat range search (both cores), over
-    ``sample`` query rows (0: all), scaled to all rows when sampled (the search is linear
-    in the number of queries)."""
+    """The learned-code candidate job by faiss: each content's k nearest neighbours by each
+    code the engine takes candidates from (matching/plan.py: k and radius from the model),
+    with an exact flat index on both cores, over ``sample`` query rows (0: all), scaled to
+    all rows when sampled (the search is linear in the number of queries)."""
     import faiss
 
+    from twinlens.engine.matching.plan import candidate_plans
     from twinlens.engine.model.encoder import Encoder
 
-    radius = Encoder().meta.tier_radii["edited_copy"]
-    start = time.perf_counter()
-    codes = as_faiss(stored_codes(library_path))
-    read = time.perf_counter()
-    index = faiss.IndexBinaryFlat(64)
-    index.add(codes)
-    queries = codes if not sample or sample >= len(codes) else codes[:sample]
-    found = 0
-    for first in range(0, len(queries), 10_000):
-        lims, _, _ = index.range_search(queries[first : first + 10_000], radius + 1)  # d < r+1
-        found += int(lims[-1])
-    end = time.perf_counter()
-    scale = len(codes) / len(queries)
-    return {
-        "read_s": read - start,
-        "search_s": (end - read) * scale,
-        "total_s": read - start + (end - read) * scale,
-        "pairs": int((found * scale - len(codes)) / 2),
-        "radius": radius,
-        "queries": len(queries),
-        "note": "pairs only (no grouping, no verification)"
-        + (f"; {len(queries):,} query rows timed, scaled x{scale:.0f}" if scale > 1 else ""),
-    }
+    out: dict[str, Any] = {"read_s": 0.0, "search_s": 0.0, "pairs": 0, "plans": []}
+    for plan in candidate_plans(Encoder().meta):
+        start = time.perf_counter()
+        codes = as_faiss(stored_codes(library_path, plan.kind))
+        read = time.perf_counter()
+        index = faiss.IndexBinaryFlat(64)
+        index.add(codes)
+        queries = codes if not sample or sample >= len(codes) else codes[:sample]
+        found = 0
+        for first in range(0, len(queries), 10_000):
+            distances, _ = index.search(queries[first : first + 10_000], plan.neighbours + 1)
+            found += int((distances[:, 1:] <= plan.max_radius).sum())  # [:, 0]: itself
+        end = time.perf_counter()
+        scale = len(codes) / len(queries)
+        out["read_s"] += read - start
+        out["search_s"] += (end - read) * scale
+        out["pairs"] += int(found * scale)
+        out["plans"].append(f"{plan.kind} k{plan.neighbours} <= {plan.max_radius}")
+        out["queries"] = len(queries)
+    out["total_s"] = out["read_s"] + out["search_s"]
+    out["note"] = "neighbour pairs only, before uniting (no signatures, no verification)" + (
+        f"; {out['queries']:,} query rows timed, scaled" if sample else ""
+    )
+    return out
 
 
 def faiss_similar(library_path: Path) -> dict[str, Any]:
     import faiss
 
     codes = as_faiss(stored_codes(library_path))
-    code, _ = query_code()
-    query = as_faiss(np.array([code], np.uint64))
+    codes_of_query, _ = query_code()
+    query = as_faiss(codes_of_query[:1])  # the semantic code, as top-10 similar searches it
     index = faiss.IndexBinaryFlat(64)
     index.add(codes)
     times = []
@@ -572,16 +594,18 @@ def show_dupes(library_path: Path, photos: int, timeout: float, cap_mb: float, s
         print(
             f"  in-process {dupes['total_s']:.1f} s = collection {dupes['collection_s']:.1f} s"
             f" + grouping {dupes['grouping_s']:.1f} s (peak {dupes['peak_mb']:.0f} MB):"
-            f" {dupes['groups']:,} groups {dupes['tiers']}, {dupes['files_in_groups']:,} files;"
-            f" all_pairs alone {dupes['pairs_s']:.1f} s for {dupes['pairs']:,} code pairs"
+            f" {dupes['groups']:,} groups {dupes['tiers']}, {dupes['files_in_groups']:,} files"
         )
         print(
-            f"  {dupes['geometric']:,} candidate pairs went to the geometric step (decode +"
-            " ORB), which finds no file here: with real files each costs tens of ms more"
+            f"  candidates: {dupes['signature_pairs']:,} from the signatures,"
+            f" {dupes['code_pairs']:,} from code neighbours, {dupes['candidates']:,} united;"
+            f" {dupes['global_verified']:,} verified globally; {dupes['geometric']:,} went to"
+            " the geometric step (decode + ORB), which finds no file here: with real files"
+            " each costs tens of ms more"
         )
     peer = run_child("faiss-dupes", library_path, str(sample))
     print(
-        f"  faiss IndexBinaryFlat range search, radius {peer['radius']}:"
+        f"  faiss IndexBinaryFlat k-nearest ({', '.join(peer['plans'])}):"
         f" {peer['total_s']:.1f} s (read {peer['read_s']:.1f} s + search"
         f" {peer['search_s']:.1f} s, peak {peer['peak_mb']:.0f} MB), {peer['pairs']:,} pairs;"
         f" {peer['note']}"

@@ -354,8 +354,16 @@ class Library:
     ) -> tuple[Evidence, list[tuple[str, str, str, str]]]:
         """What verification reads from this library: thumbnails (made on demand for
         contents indexed before they were stored), decodes, and the cache of verdicts."""
-        known = self.store.verdicts(VERIFIER)
+        known: dict[tuple[str, str], tuple[str, str]] = {}
+        loaded = False  # read on first use: a search never asks for cached verdicts
         learned: list[tuple[str, str, str, str]] = []
+
+        def verdicts() -> dict[tuple[str, str], tuple[str, str]]:
+            nonlocal loaded
+            if not loaded:
+                known.update(self.store.verdicts(VERIFIER))
+                loaded = True
+            return known
 
         def thumbs_of(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             hashes = [candidates[int(r)].hash for r in rows]
@@ -373,7 +381,7 @@ class Library:
 
         def cached(a: str, b: str) -> Verdict | None:
             low, high = sorted((a, b))
-            found = known.get((low, high))
+            found = verdicts().get((low, high))
             if found is None:
                 return None
             verdict = Verdict.from_json(*found)
@@ -382,7 +390,7 @@ class Library:
         def remember(a: str, b: str, verdict: Verdict) -> None:
             low, high = sorted((a, b))
             kept = verdict if (a, b) == (low, high) else verdict.seen_from_the_other_side()
-            known[(low, high)] = (kept.tier, kept.to_json())
+            verdicts()[(low, high)] = (kept.tier, kept.to_json())
             learned.append((low, high, kept.tier, kept.to_json()))
 
         return Evidence(thumbs_of, load_grey, cached, remember), learned

@@ -30,6 +30,7 @@ class Collection:
     _row_of: dict[str, int] = field(default_factory=dict, repr=False)
     _indexes: dict[str, CodeIndex] = field(default_factory=dict, repr=False)
     _signatures: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _upright: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._row_of = {c.hash: i for i, c in enumerate(self.candidates)}
@@ -46,6 +47,15 @@ class Collection:
         if self._signatures is None:
             self._signatures = signature_codes([c.signature for c in self.candidates])
         return self._signatures
+
+    def upright_signatures(self) -> tuple[np.ndarray, np.ndarray]:
+        """(rows that have a signature, their upright packed signature words), kept: a
+        search compares a query's 8 variants with these, once per query."""
+        if self._upright is None:
+            packed, has = self.signatures()
+            rows = np.flatnonzero(has)
+            self._upright = rows, np.ascontiguousarray(packed[rows, 0, 0])
+        return self._upright
 
     def __len__(self) -> int:
         return len(self.candidates)

@@ -76,6 +76,8 @@ class Report:
     global_verified: int = 0
     geometric_checked: int = 0
     geometric_verified: int = 0
+    split_members: int = 0
+    """Members that joined through other copies, failed against the keeper and left."""
     groups: int = 0
     sources: dict[str, int] = field(default_factory=dict)
 
@@ -121,17 +123,144 @@ def find_duplicates(
         if v is not None and v.tier
     ]
     links += _links(extra, codes["semantic"])
-    groups, keepers = groups_from_links(candidates, links, rule=rule)
-    described = _links(
-        _keeper_links(candidates, pictures, groups, keepers, evidence),
-        codes["semantic"],
+    groups, keepers = _verified_against_keepers(
+        candidates, pictures, links, evidence, codes["semantic"], rule, report
     )
-    if described:  # members named from their own link to the keeper
-        groups, keepers = groups_from_links(candidates, links + described, rule=rule)
     grouped = {m.path for g in groups for m in g.members}
     exact = [g for g in exact_groups(candidates, rule) if g.keeper not in grouped]
     report.groups = len(exact) + len(groups)
     return exact + groups, keepers
+
+
+KEEPER_ROUNDS = 3
+"""How often a group is split and the members of its parts checked against their own keeper."""
+
+
+def _verified_against_keepers(
+    candidates: Sequence[Candidate],
+    pictures: list[Picture],
+    links: list[Link],
+    evidence: Evidence,
+    semantic: np.ndarray,
+    rule: KeeperRule,
+    report: Report,
+) -> tuple[list[DuplicateGroup], list[int]]:
+    """Groups in which every member is a verified copy of the keeper itself.
+
+    A chain of verified pairs is not enough: two shots of one flat picture can each verify
+    against an edit of the other, and "keep this one, remove the rest" must never remove a
+    photo that is not a copy of the one kept. So each member that joined through other
+    copies is checked against the keeper (and, failing that, against the group's fullest
+    picture: the keeper may be a letterboxed canvas, or a crop that another member goes
+    beyond); one that fails both leaves the group (its links into
+    the group are cut) and the members that left form groups of their own, checked the same
+    way (``_strays`` says who leaves)."""
+    links = list(links)
+    row_of = {p: i for i, c in enumerate(candidates) for p in c.paths}
+
+    def checkable(i: int, j: int) -> bool:
+        return can_align(pictures[i]) and can_align(pictures[j])
+
+    for _ in range(KEEPER_ROUNDS):
+        groups, keepers = groups_from_links(candidates, links, rule=rule)
+        verified, failed = _keeper_links(candidates, pictures, groups, keepers, evidence)
+        links += _links(verified, semantic)
+        kept = set(keepers)
+        failing = {row for pair in failed for row in pair if row not in kept}
+        rescued, failing = _against_fullest(candidates, pictures, groups, row_of, failing, evidence)
+        links += _links(rescued, semantic)
+        strays = _strays(groups, keepers, row_of, links, failing, checkable)
+        if not strays:
+            if verified:  # members named from their own link to the keeper
+                return groups_from_links(candidates, links, rule=rule)
+            return groups, keepers
+        report.split_members += len(strays)
+        group_of = {
+            row_of[m.path]: keeper
+            for group, keeper in zip(groups, keepers, strict=True)
+            for m in group.members
+        }
+        links = [link for link in links if not _leaves(link, strays, group_of)]
+    return groups_from_links(candidates, links, rule=rule)
+
+
+def _against_fullest(
+    candidates: Sequence[Candidate],
+    pictures: list[Picture],
+    groups: list[DuplicateGroup],
+    row_of: dict[str, int],
+    failing: set[int],
+    evidence: Evidence,
+) -> tuple[list[tuple[int, int, Verdict]], set[int]]:
+    """Members that failed against the keeper, checked against the fullest picture of their
+    group too (the keeper may be a letterboxed canvas or a crop another member goes beyond):
+    the pairs that verified, and the members that still fail."""
+    wanted: list[tuple[int, int]] = []
+    member_of: dict[tuple[int, int], int] = {}
+    for group in groups:
+        rows = [row_of[m.path] for m in group.members]
+        if not failing.intersection(rows):
+            continue
+        fullest = max(dict.fromkeys(rows), key=lambda r: _fullness(candidates[r]))
+        for row in failing.intersection(rows):
+            if row != fullest and can_align(pictures[row]) and can_align(pictures[fullest]):
+                pair = (min(row, fullest), max(row, fullest))
+                wanted.append(pair)
+                member_of[pair] = row
+    found = _checked(candidates, pictures, wanted, evidence)
+    rescued = [(i, j, v) for (i, j), v in zip(wanted, found, strict=True) if v and v.tier]
+    still = set(failing) - {member_of[i, j] for i, j, _ in rescued}
+    still -= {member_of[pair] for pair, v in zip(wanted, found, strict=True) if v is None}
+    return rescued, still
+
+
+def _strays(
+    groups: list[DuplicateGroup],
+    keepers: list[int],
+    row_of: dict[str, int],
+    links: list[Link],
+    failing: set[int],
+    checkable: Callable[[int, int], bool],
+) -> set[int]:
+    """Members of groups that hold a member which failed against the keeper: the failed
+    ones, and members too small to check, unless a chain of global verdicts (same framing:
+    a resize, recompression, colour change, mirror or turn, each a copy of the other) ties
+    them to the keeper or to a member that stays. Members whose check could not run now (a
+    file that cannot be read) stay."""
+    same_framing: dict[int, list[int]] = {}
+    for link in links:
+        if link.change is None or link.change.framing_kept:
+            same_framing.setdefault(link.left, []).append(link.right)
+            same_framing.setdefault(link.right, []).append(link.left)
+    direct = {(link.left, link.right) for link in links}
+    strays: set[int] = set()
+    for group, keeper in zip(groups, keepers, strict=True):
+        rows = {row_of[m.path] for m in group.members} - {keeper}
+        if not rows & failing:
+            continue
+        unchecked = {
+            row
+            for row in rows - failing
+            if (min(row, keeper), max(row, keeper)) not in direct and not checkable(row, keeper)
+        }
+        doubtful = (rows & failing) | unchecked
+        stays = [keeper, *(rows - doubtful)]
+        reached = set(stays)
+        while stays:
+            for other in same_framing.get(stays.pop(), ()):
+                if other in doubtful and other not in reached:
+                    reached.add(other)
+                    stays.append(other)
+        strays |= doubtful - reached
+    return strays
+
+
+def _leaves(link: Link, strays: set[int], group_of: dict[int, int]) -> bool:
+    """Whether ``link`` ties a member that failed its keeper to one that stays."""
+    a, b = link.left, link.right
+    if (a in strays) == (b in strays):
+        return False
+    return group_of.get(a) == group_of.get(b)
 
 
 def _keeper_links(
@@ -140,9 +269,11 @@ def _keeper_links(
     groups: list[DuplicateGroup],
     keepers: list[int],
     evidence: Evidence,
-) -> list[tuple[int, int, Verdict]]:
+) -> tuple[list[tuple[int, int, Verdict]], list[tuple[int, int]]]:
     """Compare each member that joined its group through other copies with the keeper
-    itself (one check per such member), so its edit can be named against the keeper."""
+    itself (one check per such member): the verified pairs, whose edit can then be named
+    against the keeper, and the pairs that failed (a file that cannot be read now fails
+    neither: it keeps its place until it can be checked)."""
     row_of = {p: i for i, c in enumerate(candidates) for p in c.paths}
     wanted: list[tuple[int, int]] = []
     for group, keeper in zip(groups, keepers, strict=True):
@@ -151,14 +282,26 @@ def _keeper_links(
             if not member.edit and row != keeper:
                 wanted.append((min(keeper, row), max(keeper, row)))
     wanted = [(i, j) for i, j in wanted if can_align(pictures[i]) and can_align(pictures[j])]
-    found = geometric_verdicts(
+    found = _checked(candidates, pictures, wanted, evidence)
+    verified = [(i, j, v) for (i, j), v in zip(wanted, found, strict=True) if v and v.tier]
+    failed = [pair for pair, v in zip(wanted, found, strict=True) if v is not None and not v.tier]
+    return verified, failed
+
+
+def _checked(
+    candidates: Sequence[Candidate],
+    pictures: list[Picture],
+    wanted: list[tuple[int, int]],
+    evidence: Evidence,
+) -> list[Verdict | None]:
+    """The geometric verdicts of pairs beyond the candidate list, through the cache."""
+    return geometric_verdicts(
         pictures,
         wanted,
         lambda picture, side: evidence.load_grey(picture, side),
         lambda i, j: evidence.cached(candidates[i].hash, candidates[j].hash),
         lambda i, j, v: evidence.remember(candidates[i].hash, candidates[j].hash, v),
     )
-    return [(i, j, v) for (i, j), v in zip(wanted, found, strict=True) if v is not None and v.tier]
 
 
 def _links(verified: list[tuple[int, int, Verdict]], semantic: np.ndarray) -> list[Link]:

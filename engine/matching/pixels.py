@@ -176,19 +176,38 @@ class OverlapScore:
     step away matches loosely almost everywhere, an edited copy matches closely."""
 
 
-def overlap_agreement(a: np.ndarray, b: np.ndarray, alignment: Alignment) -> OverlapScore:
-    """Warp ``b`` onto ``a`` and compare the pixels where both exist, block by block."""
+@dataclass(frozen=True)
+class Overlay:
+    """The second picture of a pair warped onto the first by an alignment."""
+
+    first: np.ndarray
+    warped: np.ndarray
+    """The second picture in the first's pixels (0 outside it)."""
+    valid: np.ndarray
+    """Where ``warped`` holds the second picture's pixels (eroded off its edges)."""
+    second_area: float
+    """The second picture's area in the first's pixels."""
+
+
+def overlay(a: np.ndarray, b: np.ndarray, alignment: Alignment) -> Overlay:
+    """Warp ``b`` onto ``a`` (mirrored first when the alignment says so)."""
     import cv2
 
     source = np.ascontiguousarray(b[:, ::-1]) if alignment.mirrored else b
-    matrix = alignment.matrix
     height, width = a.shape
-    warped = cv2.warpAffine(source, matrix, (width, height), flags=cv2.INTER_LINEAR)
-    ones = cv2.warpAffine(np.full(source.shape, 255, np.uint8), matrix, (width, height))
+    warped = cv2.warpAffine(source, alignment.matrix, (width, height), flags=cv2.INTER_LINEAR)
+    ones = cv2.warpAffine(np.full(source.shape, 255, np.uint8), alignment.matrix, (width, height))
     valid = cv2.erode(ones, np.ones((5, 5), np.uint8)) > 0
+    return Overlay(a, warped, valid, b.shape[0] * b.shape[1] * alignment.scale**2)
+
+
+def overlap_agreement(layers: Overlay) -> OverlapScore:
+    """Compare the pixels where both pictures exist, block by block."""
+    a, warped, valid = layers.first, layers.warped, layers.valid
+    height, width = a.shape
     coverage_first = float(valid.mean())
     # A degenerate alignment (scale 0) shrinks the second picture to nothing: no coverage.
-    area_second = b.shape[0] * b.shape[1] * alignment.scale**2
+    area_second = layers.second_area
     coverage_second = float(valid.sum() / area_second) if area_second > 1e-9 else 0.0
     step = max(8, min(OVERLAP_BLOCK, min(height, width) // 20))  # finer on small pictures
     rows, cols = height // step, width // step
@@ -203,7 +222,7 @@ def overlap_agreement(a: np.ndarray, b: np.ndarray, alignment: Alignment) -> Ove
     usable = inside & (fa.std(axis=1) >= 2 * TEXTURED_STD)
     if not usable.any():
         return OverlapScore(coverage_first, min(1.0, coverage_second), 0.0, 0, 0.0, 0.0)
-    values = _ncc_rows(fa[usable], fw[usable])
+    values = ncc_rows(fa[usable], fw[usable])
     return OverlapScore(
         coverage_first,
         min(1.0, coverage_second),
@@ -219,13 +238,13 @@ def thumb_agreement_batch(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.
     (whole-thumbnail correlation, share of agreeing textured blocks), each (P,)."""
     fa = a.astype(np.float32)
     fb = b.astype(np.float32)
-    ncc = _ncc_rows(fa.reshape(len(fa), -1), fb.reshape(len(fb), -1))
+    ncc = ncc_rows(fa.reshape(len(fa), -1), fb.reshape(len(fb), -1))
     grid = fa.shape[1] // THUMB_BLOCK
     shape = (len(fa), grid, THUMB_BLOCK, grid, THUMB_BLOCK)
     ba = fa.reshape(shape).transpose(0, 1, 3, 2, 4).reshape(len(fa), grid * grid, -1)
     bb = fb.reshape(shape).transpose(0, 1, 3, 2, 4).reshape(len(fb), grid * grid, -1)
     textured = (ba.std(axis=2) >= TEXTURED_STD) & (bb.std(axis=2) >= TEXTURED_STD)
-    block_ncc = _ncc_rows(ba.reshape(-1, ba.shape[2]), bb.reshape(-1, bb.shape[2])).reshape(
+    block_ncc = ncc_rows(ba.reshape(-1, ba.shape[2]), bb.reshape(-1, bb.shape[2])).reshape(
         len(fa), -1
     )
     good = ((block_ncc >= 0.5) & textured).sum(axis=1)
@@ -234,7 +253,7 @@ def thumb_agreement_batch(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.
     return ncc, blocks
 
 
-def _ncc_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def ncc_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = a - a.mean(axis=1, keepdims=True)
     b = b - b.mean(axis=1, keepdims=True)
     denominator = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))

@@ -137,22 +137,22 @@ def _with_duplicate_candidates(
     more = np.setdiff1d(np.concatenate(extra), rows)
     if not len(more):
         return rows, distances
-    semantic = collection.index(SEMANTIC).distances(query.code)[more].astype(distances.dtype)
+    codes = collection.codes[SEMANTIC][more]  # only these rows: not a second full scan
+    query_words = np.asarray(query.code, dtype=np.uint64).reshape(1, -1)
+    semantic = np.bitwise_count(codes ^ query_words).sum(axis=1).astype(distances.dtype)
     return np.concatenate([rows, more]), np.concatenate([distances, semantic])
 
 
 def _signature_neighbours(collection: Collection, signature: bytes) -> np.ndarray:
     """Contents whose signature lies within the candidate radius of the query's, in any of
     its 8 dihedral variants; the nearest ``DUPLICATE_NEIGHBOURS``."""
-    packed, has = collection.signatures()
+    rows, library = collection.upright_signatures()
     query, _ = signature_codes([signature])
-    rows = np.flatnonzero(has)
     if not len(rows):
         return rows
-    library = packed[rows, 0, 0]
-    best = np.min(
-        [np.bitwise_count(library ^ query[0, v, 0]) for v in range(query.shape[1])], axis=0
-    )
+    best = np.bitwise_count(library ^ query[0, 0, 0])
+    for variant in range(1, query.shape[1]):
+        np.minimum(best, np.bitwise_count(library ^ query[0, variant, 0]), out=best)
     close = np.flatnonzero(best <= SIGNATURE_CANDIDATE_RADIUS)
     nearest = close[np.argsort(best[close], kind="stable")[:DUPLICATE_NEIGHBOURS]]
     return rows[nearest]

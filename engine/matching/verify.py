@@ -9,9 +9,11 @@
    blur, noise, brightness, contrast and colour changes, mirrors and quarter turns.
 2. **Geometric** (tens of milliseconds, pairs that fail 1): ORB keypoints, a RANSAC similarity
    transform, and the aligned overlap compared block by block (pixels.local_alignment,
-   pixels.overlap_agreement). That confirms crops, tilts, letterboxes, borders, watermarks
-   and captions, and rejects other shots of the same scene. Its verdicts are cached in the
-   library under ``VERIFIER``.
+   pixels.overlap_agreement), and last the overlap's blocks located one by one, which must
+   sit where one similarity puts them (parallax.residual_shift: a second photograph of a
+   flat picture agrees in its pixels but not in its geometry). That confirms crops, tilts,
+   letterboxes, borders, watermarks and captions, and rejects other shots of the same scene.
+   Its verdicts are cached in the library under ``VERIFIER``.
 
 Thresholds were chosen on the calibration half of the edited real photos and reported on the
 other half (``python -m twinlens.training.calibration.duplicates``, docs/calibration.md).
@@ -31,6 +33,7 @@ from PIL import Image
 from twinlens.engine.media.signature import DIHEDRAL, UNDO_DIHEDRAL
 from twinlens.engine.tiers import TIER_EDITED_COPY, TIER_SAME_PHOTO
 
+from .parallax import residual_shift
 from .pixels import (
     CONFIRM_SIDE,
     MAX_SIDE,
@@ -39,10 +42,11 @@ from .pixels import (
     local_alignment,
     local_features,
     overlap_agreement,
+    overlay,
     thumb_agreement_batch,
 )
 
-VERIFIER = "pixels-3"
+VERIFIER = "pixels-4"
 """Identity of this ladder and its thresholds: cached verdicts of another are never read."""
 
 SIGNATURE_CANDIDATE_RADIUS = 8
@@ -66,6 +70,11 @@ OVERLAP_CLOSE = 0.86
 the closest other shot: 0.84)."""
 MIN_OVERLAP = 0.35
 """The copy must cover at least this share of the original (crops to 50 %: 0.49)."""
+MAX_PARALLAX = 0.45
+"""Median displacement (px at 1024 px) the aligned overlap's blocks may keep after one
+similarity (parallax.residual_shift): 30 % above the largest of a true edit on the
+calibration half (0.35, a letterbox against a JPEG quality 10 copy; median 0.15), where
+another shot of an object keeps 0.25 to 0.8."""
 MIN_GEOMETRY_SIDE = 96
 """Pictures smaller than this on their shorter side hold too few keypoints to align."""
 
@@ -86,6 +95,18 @@ class Change:
     """Some aligned blocks disagree while the rest match: something was drawn on top."""
     brightness: float = 0.0
     """Mean grey level of the second minus the first (thumbnails, 0-255)."""
+
+    @property
+    def framing_kept(self) -> bool:
+        """A global verdict: the same framing, nothing cropped, tilted or drawn on (a chain
+        of these is a copy of each of its photos, unlike a chain of geometric ones)."""
+        return (
+            self.angle == 0.0
+            and self.covers == 1.0
+            and self.covered == 1.0
+            and not self.mirrored
+            and not self.overlay
+        )
 
     def inverted(self) -> Change:
         """The same relation seen from the second picture."""
@@ -167,7 +188,8 @@ def geometric_verdict(
     alignment = local_alignment(first, second)
     if alignment is None or alignment.inliers < MIN_INLIERS:
         return NOT_A_DUPLICATE
-    overlap = overlap_agreement(first.grey, second.grey, alignment)
+    layers = overlay(first.grey, second.grey, alignment)
+    overlap = overlap_agreement(layers)
     if (
         overlap.blocks < OVERLAP_BLOCKS
         or overlap.close < OVERLAP_CLOSE
@@ -175,6 +197,8 @@ def geometric_verdict(
         or overlap.coverage_first < MIN_OVERLAP
         or overlap.textured < 8
     ):
+        return NOT_A_DUPLICATE
+    if residual_shift(layers).residual > MAX_PARALLAX:  # another shot, not an edit
         return NOT_A_DUPLICATE
     change = Change(
         angle=alignment.angle,
@@ -348,7 +372,8 @@ def geometric_verdicts(
     """Step 2 for the pairs step 1 left open, in the given order; local features are
     computed once per picture for the whole run, and every verdict is remembered (the
     library caches them). A pair ``settled`` already (both photos in one group through other
-    verified pairs) is skipped: its verdict could not change any group. None marks those."""
+    verified pairs) is skipped: its verdict could not change any group. None marks those,
+    and pairs with a file that cannot be read now (decided another time, never cached)."""
 
     def features_for(index: int) -> LocalFeatures | None:
         grey = load_grey(pictures[index], MAX_SIDE)
@@ -365,7 +390,7 @@ def geometric_verdicts(
                 continue
             first, second = features_of(i), features_of(j)
             if first is None or second is None:  # unreadable now: decided another time
-                verdicts.append(NOT_A_DUPLICATE)
+                verdicts.append(None)
                 continue
             verdict = geometric_verdict(pictures[i], pictures[j], first, second)
             remember(i, j, verdict)

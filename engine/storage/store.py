@@ -394,12 +394,8 @@ class Store:
     def counts(self, model: str) -> tuple[int, int, dict[str, int]]:
         """(files listed, files indexed with a code of ``model``, errors by reason)."""
         photos = int(self.scalar("select count(*) from photos"))
-        coded = int(
-            self.scalar(
-                "select count(*) from photos p where p.status = 'indexed' and exists"
-                " (select 1 from codes c where c.hash = p.hash and c.model = ?)",
-                [model],
-            )
+        coded = int(  # kept by triggers (migrations.m012_coded_files)
+            self.scalar("select coalesce(sum(files), 0) from coded_files where model = ?", [model])
         )
         reasons = self.rows(
             "select reason, count(*) from photos where status = 'error' group by reason"
