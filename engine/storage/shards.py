@@ -79,16 +79,12 @@ def merge_records(
     with store.writing() as db:
         conn = db.conn
         try:
-            before = conn.total_changes
-            conn.executemany(
-                _MERGE_CONTENT,
-                [_content_row(f) for f in facts],
-            )
-            counts.contents = conn.total_changes - before
-            before = conn.total_changes
-            conn.executemany(_MERGE_CODE, list(codes))
-            counts.codes = conn.total_changes - before
-            before = conn.total_changes
+            # rowcount counts the rows each statement wrote itself, not the triggers' rows
+            # (migrations.m012_coded_files), which total_changes would add.
+            counts.contents = conn.executemany(
+                _MERGE_CONTENT, [_content_row(f) for f in facts]
+            ).rowcount
+            counts.codes = conn.executemany(_MERGE_CODE, list(codes)).rowcount
             photos = [
                 (to_bytes(path), size, mtime, content, "indexed", None, None, now)
                 for path, size, mtime, content in files
@@ -96,8 +92,7 @@ def merge_records(
                 (to_bytes(path), size, mtime, None, "error", reason, shown(detail), now)
                 for path, size, mtime, reason, detail in errors
             ]
-            conn.executemany(_MERGE_PHOTO, photos)
-            counts.files = conn.total_changes - before
+            counts.files = conn.executemany(_MERGE_PHOTO, photos).rowcount
         except sqlite3.Error as exc:
             raise library_error(store.path, exc, "import into") from exc
     return counts
