@@ -379,13 +379,12 @@ class Library:
                 stored.update(made)
             return thumb_array([stored.get(h) for h in hashes])
 
-        def cached(a: str, b: str) -> Verdict | None:
-            low, high = sorted((a, b))
-            found = verdicts().get((low, high))
+        def cached(a: str, b: str) -> Verdict | None:  # called once per candidate pair
+            found = verdicts().get((a, b) if a < b else (b, a))
             if found is None:
                 return None
             verdict = Verdict.from_json(*found)
-            return verdict if (a, b) == (low, high) else verdict.seen_from_the_other_side()
+            return verdict if a < b else verdict.seen_from_the_other_side()
 
         def remember(a: str, b: str, verdict: Verdict) -> None:
             low, high = sorted((a, b))

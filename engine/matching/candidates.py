@@ -20,7 +20,7 @@ import numpy as np
 from twinlens.engine.media.signature import BLOCK, bits, from_blobs, variants
 from twinlens.engine.model.codes import pack_bits
 
-from .hamming import Pairs, all_pairs, cross_pairs
+from .hamming import Pairs, all_pairs, cross_pairs, search_work
 
 SIGNATURE = 1
 """Source flag: the pair's pixel-structure signatures are close (in some dihedral variant)."""
@@ -106,17 +106,27 @@ def trimmed_pairs(
     return unite(CandidatePairs(low, high, flags, far, np.zeros(len(low), np.uint8)))
 
 
-def code_pairs(codes: np.ndarray, bits_: int, k: int, max_radius: int) -> CandidatePairs:
+NEIGHBOUR_WORK = 5e7
+"""Estimated work (hamming.search_work) one widening step of a neighbour search may take,
+about 1.5 s here: on a library of a million photos whose codes are spread out, the open
+radii would take minutes, so rows still short of neighbours keep those found so far."""
+
+
+def code_pairs(
+    codes: np.ndarray, bits_: int, k: int, max_radius: int, work: float = NEIGHBOUR_WORK
+) -> CandidatePairs:
     """Each content's ``k`` nearest contents by code, at most ``max_radius`` bits away.
 
     The radius grows (2, 4, ...) only for the rows that have not found ``k`` neighbours yet,
     so a dense collection (many similar pictures) stops early instead of listing the tens of
-    millions of pairs an open radius would hold: the pair count stays linear.
+    millions of pairs an open radius would hold: the pair count stays linear. A step whose
+    estimated ``work`` is over the budget is not taken (only on a large, sparse library).
     """
     n = len(codes)
     remaining = np.arange(n)
     kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    for radius in sorted({*range(2, max_radius + 1, 2), max_radius}):
+    radii = sorted({*range(2, max_radius + 1, 2), max_radius})
+    for step, radius in enumerate(radii):
         if not len(remaining):
             break
         found = cross_pairs(codes[remaining], codes, bits_, radius)
@@ -124,7 +134,11 @@ def code_pairs(codes: np.ndarray, bits_: int, k: int, max_radius: int) -> Candid
         keep = rows != others
         rows, others, dist = rows[keep], others[keep], found.distance[keep]
         counts = np.bincount(np.searchsorted(remaining, rows), minlength=len(remaining))
-        done = (counts >= k) | (radius >= max_radius)
+        short = counts < k
+        last = step + 1 == len(radii) or (
+            search_work(bits_, radii[step + 1], int(short.sum()), n) > work
+        )
+        done = ~short | last
         settled = np.isin(rows, remaining[done])
         kept.append((rows[settled], others[settled], dist[settled]))
         remaining = remaining[~done]

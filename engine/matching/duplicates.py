@@ -33,6 +33,7 @@ from .keeper import DEFAULT_RULE, KeeperRule
 from .verify import (
     NOT_A_DUPLICATE,
     SIGNATURE_CANDIDATE_RADIUS,
+    SIGNATURE_SEARCH_RADIUS,
     GreyLoader,
     Picture,
     Recent,
@@ -95,7 +96,7 @@ def find_duplicates(
     is one learned-code candidate source, united with the signature sources."""
     report = report if report is not None else Report()
     packed, has = signature_codes([c.signature for c in candidates])
-    by_signature = signature_pairs(packed, has, SIGNATURE_CANDIDATE_RADIUS)
+    by_signature = signature_pairs(packed, has, SIGNATURE_SEARCH_RADIUS)
     by_codes = [
         code_pairs(codes[plan.kind], plan.bits, plan.neighbours, plan.max_radius) for plan in plans
     ]
@@ -123,6 +124,12 @@ def find_duplicates(
         if v is not None and v.tier
     ]
     links += _links(extra, codes["semantic"])
+    siblings = [
+        (int(pairs.left[k]), int(pairs.right[k]))
+        for k, v in enumerate(verdicts)
+        if v is not None and not v.tier and v.change.sibling
+    ]
+    links += _sibling_links(candidates, pictures, links, siblings, evidence, codes["semantic"])
     groups, keepers = _verified_against_keepers(
         candidates, pictures, links, evidence, codes["semantic"], rule, report
     )
@@ -170,6 +177,11 @@ def _verified_against_keepers(
         rescued, failing = _against_fullest(candidates, pictures, groups, row_of, failing, evidence)
         links += _links(rescued, semantic)
         strays = _strays(groups, keepers, row_of, links, failing, checkable)
+        closer, found = _closer_to_strays(
+            candidates, pictures, groups, keepers, row_of, links, strays & failing, evidence
+        )
+        strays |= closer
+        links += _links(found, semantic)
         if not strays:
             if verified:  # members named from their own link to the keeper
                 return groups_from_links(candidates, links, rule=rule)
@@ -182,6 +194,75 @@ def _verified_against_keepers(
         }
         links = [link for link in links if not _leaves(link, strays, group_of)]
     return groups_from_links(candidates, links, rule=rule)
+
+
+def _closer_to_strays(
+    candidates: Sequence[Candidate],
+    pictures: list[Picture],
+    groups: list[DuplicateGroup],
+    keepers: list[int],
+    row_of: dict[str, int],
+    links: list[Link],
+    leaving: set[int],
+    evidence: Evidence,
+) -> tuple[set[int], list[tuple[int, int, Verdict]]]:
+    """Members that agree more closely with a photo leaving their group than with its
+    keeper, and go with it; and the verified pairs measured to decide.
+
+    A crop of one shot of a flat picture can verify against another shot too (it lies
+    inside both frames); when the two shots part, the crop follows the one it matches
+    pixel for pixel (``Change.fit``), not the one it merely resembles. Only members
+    matched geometrically to the keeper or the group's fullest picture are weighed (a
+    same-framing match is a copy), and only against a photo that left as the keeper's
+    sibling (two views, each with content the other lacks): a photo that failed for want of
+    keypoints or overlap says nothing about which of the two a member belongs with."""
+    geometric: dict[tuple[int, int], float] = {}
+    for link in links:
+        if link.change is not None and not link.change.framing_kept:
+            geometric[link.left, link.right] = link.change.fit
+    own: dict[int, float] = {}  # each weighed member's fit to its keeper or fullest picture
+    wanted: list[tuple[int, int]] = []
+    for group, keeper in zip(groups, keepers, strict=True):
+        rows = {row_of[m.path] for m in group.members}
+        leaders = _siblings_of(candidates, pictures, keeper, sorted(rows & leaving), evidence)
+        if not leaders:
+            continue
+        fullest = max(sorted(rows), key=lambda r: _fullness(candidates[r]))
+        for row in sorted(rows - leaving - {keeper, fullest}):
+            fits = [
+                geometric[pair]
+                for anchor in (keeper, fullest)
+                if (pair := (min(row, anchor), max(row, anchor))) in geometric
+            ]
+            if fits:
+                own[row] = max(fits)
+                wanted += [(min(row, leader), max(row, leader)) for leader in leaders]
+    wanted = [(i, j) for i, j in wanted if can_align(pictures[i]) and can_align(pictures[j])]
+    found = _checked(candidates, pictures, wanted, evidence)
+    closer: set[int] = set()
+    verified: list[tuple[int, int, Verdict]] = []
+    for (i, j), verdict in zip(wanted, found, strict=True):
+        if verdict is None or not verdict.tier:
+            continue
+        verified.append((i, j, verdict))
+        member = j if i in leaving else i
+        if verdict.change.fit > own[member]:
+            closer.add(member)
+    return closer, verified
+
+
+def _siblings_of(
+    candidates: Sequence[Candidate],
+    pictures: list[Picture],
+    keeper: int,
+    rows: list[int],
+    evidence: Evidence,
+) -> list[int]:
+    """Those of ``rows`` whose verdict against ``keeper`` (cached: just computed) says they
+    are two views of one thing, each with content the other lacks."""
+    pairs = [(min(keeper, r), max(keeper, r)) for r in rows]
+    found = _checked(candidates, pictures, pairs, evidence)
+    return [r for r, v in zip(rows, found, strict=True) if v is not None and v.change.sibling]
 
 
 def _against_fullest(
@@ -212,6 +293,43 @@ def _against_fullest(
     still = set(failing) - {member_of[i, j] for i, j, _ in rescued}
     still -= {member_of[pair] for pair, v in zip(wanted, found, strict=True) if v is None}
     return rescued, still
+
+
+def _sibling_links(
+    candidates: Sequence[Candidate],
+    pictures: list[Picture],
+    links: list[Link],
+    siblings: list[tuple[int, int]],
+    evidence: Evidence,
+    semantic: np.ndarray,
+) -> list[Link]:
+    """Two parts of one picture (two crops of one photo) are no copy of each other, but each
+    may be a copy of what the other's group holds: each is compared with the keeper and the
+    fullest picture of the other's group (one candidate pair often joins a crop only to
+    another crop, not to its original). Returns the links that verified."""
+    if not siblings:
+        return []
+    groups, keepers = groups_from_links(candidates, links)
+    row_of = {p: i for i, c in enumerate(candidates) for p in c.paths}
+    group_of: dict[int, int] = {}
+    targets: list[set[int]] = []
+    for index, (group, keeper) in enumerate(zip(groups, keepers, strict=True)):
+        rows = [row_of[m.path] for m in group.members]
+        targets.append({keeper, max(dict.fromkeys(rows), key=lambda r: _fullness(candidates[r]))})
+        group_of.update(dict.fromkeys(rows, index))
+    wanted: set[tuple[int, int]] = set()
+    for i, j in siblings:
+        for row, other in ((i, j), (j, i)):
+            if other not in group_of or group_of.get(row) == group_of[other]:
+                continue
+            for target in targets[group_of[other]] - {row}:
+                wanted.add((min(row, target), max(row, target)))
+    wanted_pairs = [
+        (i, j) for i, j in sorted(wanted) if can_align(pictures[i]) and can_align(pictures[j])
+    ]
+    found = _checked(candidates, pictures, wanted_pairs, evidence)
+    verified = [(i, j, v) for (i, j), v in zip(wanted_pairs, found, strict=True) if v and v.tier]
+    return _links(verified, semantic)
 
 
 def _strays(

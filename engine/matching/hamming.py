@@ -151,7 +151,7 @@ def cross_pairs(queries: np.ndarray, database: np.ndarray, bits: int, radius: in
     queries, database = _as_codes(queries), _as_codes(database)
     if not len(queries) or not len(database) or radius < 0:
         return _empty_pairs()
-    chunks = _plan_chunks(bits, radius, max(len(queries), len(database)))
+    chunks = _split(bits, _cheapest(bits, radius, len(queries), len(database))[1])
     sub_radius = radius // len(chunks)
     found: list[Pairs] = []
     for start, width in chunks:
@@ -191,15 +191,26 @@ def _split(bits: int, count: int) -> list[tuple[int, int]]:
 
 def _plan_chunks(bits: int, radius: int, n: int) -> list[tuple[int, int]]:
     """Choose the chunk count with the least estimated work: probes x (rows + collisions)."""
+    return _split(bits, _cheapest(bits, radius, n, n)[1])
+
+
+def search_work(bits: int, radius: int, queries: int, database: int) -> float:
+    """Estimated work (probes x rows, plus colliding rows compared) of a radius search of
+    ``queries`` codes against ``database`` codes of uniformly spread ``bits``: what a
+    caller may weigh before asking (it grows steeply with the radius on a large library)."""
+    return _cheapest(bits, radius, queries, database)[0]
+
+
+def _cheapest(bits: int, radius: int, queries: int, database: int) -> tuple[float, int]:
     best: tuple[float, int] | None = None
     for count in range(1, min(bits, radius + 1) + 1):
         width = bits // count
         probes = sum(comb(width, f) for f in range(radius // count + 1))
-        cost = count * probes * (n + n * n / 2.0**width)
+        cost = count * probes * (queries + queries * database / 2.0**width)
         if best is None or cost < best[0]:
             best = (cost, count)
     assert best is not None
-    return _split(bits, best[1])
+    return best
 
 
 def _chunk_keys(codes: np.ndarray, start: int, width: int) -> np.ndarray:

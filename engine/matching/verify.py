@@ -9,10 +9,15 @@
    blur, noise, brightness, contrast and colour changes, mirrors and quarter turns.
 2. **Geometric** (tens of milliseconds, pairs that fail 1): ORB keypoints, a RANSAC similarity
    transform, and the aligned overlap compared block by block (pixels.local_alignment,
-   pixels.overlap_agreement), and last the overlap's blocks located one by one, which must
-   sit where one similarity puts them (parallax.residual_shift: a second photograph of a
-   flat picture agrees in its pixels but not in its geometry). That confirms crops, tilts,
-   letterboxes, borders, watermarks and captions, and rejects other shots of the same scene.
+   pixels.overlap_agreement); then the overlap's blocks located one by one, which must sit
+   where one similarity puts them (parallax.residual_shift: a second photograph of a flat
+   picture agrees in its pixels but not in its geometry); and last, one picture must lie
+   inside the other but for flat fill (containment.exclusive_content: an edit adds no
+   content; a second shot from another place, or another crop of the same photo, shows
+   some beyond the other's frame). That confirms crops, tilts, letterboxes, borders,
+   watermarks and captions, and rejects other shots of the same scene. A pair that fails
+   only the last rule is two parts of one picture (``SIBLINGS``): each is then compared
+   with the other's group (duplicates.py).
    Its verdicts are cached in the library under ``VERIFIER``.
 
 Thresholds were chosen on the calibration half of the edited real photos and reported on the
@@ -33,6 +38,7 @@ from PIL import Image
 from twinlens.engine.media.signature import DIHEDRAL, UNDO_DIHEDRAL
 from twinlens.engine.tiers import TIER_EDITED_COPY, TIER_SAME_PHOTO
 
+from .containment import exclusive_content
 from .parallax import residual_shift
 from .pixels import (
     CONFIRM_SIDE,
@@ -46,11 +52,17 @@ from .pixels import (
     thumb_agreement_batch,
 )
 
-VERIFIER = "pixels-4"
+VERIFIER = "pixels-5"
 """Identity of this ladder and its thresholds: cached verdicts of another are never read."""
 
 SIGNATURE_CANDIDATE_RADIUS = 8
 """Signature bits within which a pair is a candidate (light edits: 95 % within 6)."""
+SIGNATURE_SEARCH_RADIUS = 7
+"""Signature bits the all-pairs search of every dihedral variant covers: multi-index hashing
+guarantees 7 with four 16-bit chunks probed at one flip each, about a fifth of the work of
+8 on a library of 60,000 photos (hamming.search_work). Every light edit of the calibration
+half lies within 6 bits; pairs another source proposes are still checked up to
+``SIGNATURE_CANDIDATE_RADIUS``."""
 SIGNATURE_SAME_PHOTO = 4
 """A global match this close, with no colour or tone change, is the same photo."""
 THUMB_NCC = 0.94
@@ -75,6 +87,12 @@ MAX_PARALLAX = 0.45
 similarity (parallax.residual_shift): 30 % above the largest of a true edit on the
 calibration half (0.35, a letterbox against a JPEG quality 10 copy; median 0.15), where
 another shot of an object keeps 0.25 to 0.8."""
+MAX_EXCLUSIVE = 0.01
+"""Share of its area the picture nearer to being inside the other may show beyond the
+other's frame as textured content (containment.exclusive_content). An edit adds only flat
+fill: 0.000 for every true edit checked against its original on the calibration half; two
+shots of one thing from different places each show content the other lacks (951 of the
+2,957 other shots that align there show more than 0.02)."""
 MIN_GEOMETRY_SIDE = 96
 """Pictures smaller than this on their shorter side hold too few keypoints to align."""
 
@@ -95,6 +113,13 @@ class Change:
     """Some aligned blocks disagree while the rest match: something was drawn on top."""
     brightness: float = 0.0
     """Mean grey level of the second minus the first (thumbnails, 0-255)."""
+    fit: float = 0.0
+    """How closely a geometric match agrees: the aligned overlap's median block correlation
+    (0 when not measured). A copy that verifies against two photos belongs with the closer."""
+    sibling: bool = False
+    """Of a pair that is not a duplicate: the two agree pixel for pixel where they overlap
+    but neither holds the other (two different crops of one photo, or two shots of one
+    thing). Neither is a copy of the other, but each may be a copy of the other's group."""
 
     @property
     def framing_kept(self) -> bool:
@@ -139,6 +164,8 @@ class Verdict:
 
 
 NOT_A_DUPLICATE = Verdict("")
+SIBLINGS = Verdict("", Change(sibling=True))
+"""Not a duplicate pair, but two parts of one picture (``Change.sibling``)."""
 
 
 @dataclass(frozen=True)
@@ -200,7 +227,10 @@ def geometric_verdict(
         return NOT_A_DUPLICATE
     if residual_shift(layers).residual > MAX_PARALLAX:  # another shot, not an edit
         return NOT_A_DUPLICATE
+    if exclusive_content(first.grey, second.grey, alignment).least > MAX_EXCLUSIVE:
+        return SIBLINGS  # each shows content the other lacks: not a copy of the other
     change = Change(
+        fit=round(overlap.median_ncc, 4),
         angle=alignment.angle,
         mirrored=alignment.mirrored,
         covers=overlap.coverage_first,

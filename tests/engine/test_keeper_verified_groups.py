@@ -12,7 +12,7 @@ import numpy as np
 
 from twinlens.engine.matching.duplicates import CandidatePlan, Evidence, Report, find_duplicates
 from twinlens.engine.matching.groups import Candidate
-from twinlens.engine.matching.verify import NOT_A_DUPLICATE, Change, Verdict
+from twinlens.engine.matching.verify import NOT_A_DUPLICATE, SIBLINGS, Change, Verdict
 from twinlens.engine.model import codes
 
 CROPPED = Verdict("edited_copy", Change(covers=0.8, angle=0.4))
@@ -36,9 +36,16 @@ def candidate(name: str, side: int = 1200) -> Candidate:
 
 
 def groups_of(
-    names: list[str], verdicts: dict[tuple[str, str], Verdict | None]
+    names: list[str],
+    verdicts: dict[tuple[str, str], Verdict | None],
+    code_bits: dict[str, int] | None = None,
+    neighbours: int | None = None,
+    sides: dict[str, int] | None = None,
 ) -> tuple[list[list[str]], Report]:
-    candidates = [candidate(n) for n in names]
+    """The groups found when ``verdicts`` are what the ladder says; every pair is a candidate
+    unless ``code_bits`` (how many leading code bits each photo has set) and ``neighbours``
+    (how many nearest each photo proposes) say otherwise."""
+    candidates = [candidate(n, (sides or {}).get(n, 1200)) for n in names]
 
     def cached(a: str, b: str) -> Verdict | None:
         """The stubbed cache; None: not cached, so the ladder decodes (and cannot here)."""
@@ -55,8 +62,11 @@ def groups_of(
         load_grey=lambda picture, side: None,
         cached=cached,
     )
-    same_code = {"semantic": codes.pack_bits(np.zeros((size, 64), dtype=np.uint8))}
-    plans = [CandidatePlan("semantic", neighbours=size, max_radius=8, bits=64)]
+    bits = np.zeros((size, 64), dtype=np.uint8)
+    for row, name in enumerate(names):
+        bits[row, : (code_bits or {}).get(name, 0)] = 1
+    same_code = {"semantic": codes.pack_bits(bits)}
+    plans = [CandidatePlan("semantic", neighbours=neighbours or size, max_radius=8, bits=64)]
     report = Report()
     groups, _ = find_duplicates(candidates, same_code, plans, evidence, report)
     return sorted(sorted(p.rsplit("/", 1)[1][:-4] for p in g.paths) for g in groups), report
@@ -97,3 +107,37 @@ def test_a_member_that_cannot_be_read_now_keeps_its_place() -> None:
     groups, report = groups_of(["a", "b", "c"], {**verdicts, ("a", "c"): None})
     assert groups == [["a", "b", "c"]]
     assert report.split_members == 0
+
+
+def test_a_crop_proposed_only_beside_another_crop_finds_their_original() -> None:
+    # a: a photo; b: its centred crop; c: an off-centre crop. The codes propose only (a, b)
+    # and (b, c): b and c are two parts of one picture (siblings), neither a copy of the
+    # other, so c is compared with b's group, and found to be a crop of a.
+    verdicts = {("a", "b"): CROPPED, ("b", "c"): SIBLINGS, ("a", "c"): CROPPED}
+    layout = {"a": 0, "b": 1, "c": 3}
+    groups, _ = groups_of(["a", "b", "c"], verdicts, code_bits=layout, neighbours=1)
+    assert groups == [["a", "b", "c"]]
+    # Siblings alone are not copies: without the original, the two crops stay apart.
+    alone, _ = groups_of(["b", "c"], {("b", "c"): SIBLINGS})
+    assert alone == []
+
+
+def _crop(fit: float) -> Verdict:
+    return Verdict("edited_copy", Change(covers=0.6, fit=fit))
+
+
+def test_a_crop_that_matches_two_shots_goes_with_the_closer() -> None:
+    # a and c: two shots of one flat picture (siblings: each shows what the other lacks);
+    # b: a crop of c, which lies inside a's frame too and verifies against it, less closely.
+    sides = {"a": 1600, "b": 1000, "c": 1400}
+    verdicts = {("a", "b"): _crop(0.955), ("b", "c"): _crop(0.995), ("a", "c"): SIBLINGS}
+    groups, _ = groups_of(["a", "b", "c"], verdicts, sides=sides)
+    assert groups == [["b", "c"]]
+    verdicts = {("a", "b"): _crop(0.995), ("b", "c"): _crop(0.955), ("a", "c"): SIBLINGS}
+    groups, _ = groups_of(["a", "b", "c"], verdicts, sides=sides)
+    assert groups == [["a", "b"]]
+    # c failed against a for another reason (too few keypoints, little overlap): that says
+    # nothing about where b belongs, so b stays with the keeper.
+    verdicts = {("a", "b"): _crop(0.955), ("b", "c"): _crop(0.995), ("a", "c"): NOT_A_DUPLICATE}
+    groups, _ = groups_of(["a", "b", "c"], verdicts, sides=sides)
+    assert groups == [["a", "b"]]

@@ -1,14 +1,16 @@
-"""How the geometric step's measurements fall on true edits and on other shots of one object.
+"""How the geometric step's last rules fall on true edits and on other shots of one object.
 
 Reads a library that the edits evaluation left behind (``python -m
 twinlens.training.calibration.duplicates --split calibration``: its cached verdicts name every
 pair the ladder looked at) and measures each pair again, directly: keypoint alignment, the
-overlap's block agreement (pixels.overlap_agreement) and the residual displacement of its
-blocks after one similarity (parallax.residual_shift). It prints the percentiles of each for
-the true edits that pass the overlap rules and for the other shots, which is how
-``verify.MAX_PARALLAX`` was chosen (on the calibration half only).
+overlap's block agreement (pixels.overlap_agreement), the residual displacement of its
+blocks after one similarity (parallax.residual_shift), and the textured content that the
+picture nearer to being inside the other shows beyond it (containment.exclusive_content). It
+prints the percentiles of each for the true edits that pass the overlap rules and for the
+other shots, which is how ``verify.MAX_PARALLAX`` and ``verify.MAX_EXCLUSIVE`` were chosen
+(on the calibration half only).
 
-    python -m twinlens.training.experiments.parallax --split calibration [--model FILE]
+    python -m twinlens.training.experiments.geometric_rules --split calibration [--model FILE]
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from twinlens.engine.matching import verify
+from twinlens.engine.matching.containment import exclusive_content
 from twinlens.engine.matching.evidence import load_grey
 from twinlens.engine.matching.parallax import residual_shift
 from twinlens.engine.matching.pixels import (
@@ -45,11 +48,15 @@ class Measured:
     passes_overlap: bool
     """The overlap rules of verify.geometric_verdict, all but the parallax one, pass."""
     residual: float
+    exclusive: float
+    kind: str
+    """The edit kind of the copy ("" for other shots)."""
 
 
 def looked_at(library: Path, data: Dataset) -> list[tuple[str, str, bool]]:
     """File names of the pairs the ladder looked at that matter here: every edit it verified
-    geometrically or rejected, and every pair of other shots of one object."""
+    geometrically or rejected against its original, and every pair of other shots of one
+    object."""
     db = sqlite3.connect(library)
     name_of: dict[str, str] = {}
     for path, content in db.execute("select path, hash from photos where hash is not null"):
@@ -70,12 +77,16 @@ def looked_at(library: Path, data: Dataset) -> list[tuple[str, str, bool]]:
         )
         group_a, group_b = data.group.get(a), data.group.get(b)
         other_shot = not same and group_a is not None and group_a == group_b
-        if (same and (geometric or not tier)) or other_shot:  # not tier: a rejected edit
+        against_original = not data.kind[a] or not data.kind[b]
+        # True edits against their original only: two copies of one photo (two different
+        # crops) need not hold each other, and groups are verified against their keeper.
+        if (same and against_original and (geometric or not tier)) or other_shot:
             pairs.append((a, b, same))
     return pairs
 
 
-def measure(folder: Path, pairs: list[tuple[str, str, bool]]) -> list[Measured]:
+def measure(data: Dataset, pairs: list[tuple[str, str, bool]]) -> list[Measured]:
+    folder = data.folder
     features: dict[str, LocalFeatures | None] = {}
 
     def of(name: str) -> LocalFeatures | None:
@@ -104,7 +115,10 @@ def measure(folder: Path, pairs: list[tuple[str, str, bool]]) -> list[Measured]:
             and overlap.coverage_first >= verify.MIN_OVERLAP
             and overlap.textured >= 8
         )
-        found.append(Measured(same, passes, residual_shift(layers).residual))
+        residual = residual_shift(layers).residual
+        exclusive = exclusive_content(first.grey, second.grey, alignment).least
+        kind = (data.kind[a] or data.kind[b]) if same else ""
+        found.append(Measured(same, passes, residual, exclusive, kind))
     return found
 
 
@@ -117,7 +131,7 @@ def main() -> None:
     suffix = f"-{args.model.stem}" if args.model else ""
     pairs = looked_at(WORK / f"{args.split}{suffix}.twinlens", data)
     started = time.perf_counter()
-    found = measure(data.folder, pairs)
+    found = measure(data, pairs)
     print(f"{len(found)} pairs measured in {time.perf_counter() - started:.0f} s")
     rows = {
         "true edits passing the overlap rules": [
@@ -128,14 +142,24 @@ def main() -> None:
         ],
         "all other shots aligned": [m for m in found if not m.same_photo],
     }
-    print(f"residual displacement (px), percentiles {PERCENTILES}")
-    for label, chosen in rows.items():
-        values = np.array([m.residual for m in chosen])
-        shown = np.round(np.percentile(values, PERCENTILES), 3).tolist() if len(values) else []
-        print(f"  {label} ({len(values)}): {shown}")
-        if len(values) and "other" in label:
-            above = int((values > verify.MAX_PARALLAX).sum())
-            print(f"    above MAX_PARALLAX {verify.MAX_PARALLAX}: {above}")
+    rules = (
+        ("residual displacement (px)", "residual", verify.MAX_PARALLAX, "MAX_PARALLAX"),
+        ("exclusive textured content", "exclusive", verify.MAX_EXCLUSIVE, "MAX_EXCLUSIVE"),
+    )
+    for title, attribute, limit, name in rules:
+        print(f"{title}, percentiles {PERCENTILES}")
+        for label, chosen in rows.items():
+            values = np.array([getattr(m, attribute) for m in chosen])
+            shown = np.round(np.percentile(values, PERCENTILES), 3).tolist() if len(values) else []
+            print(f"  {label} ({len(values)}): {shown}")
+            if len(values):
+                print(f"    above {name} {limit}: {int((values > limit).sum())}")
+    print("largest exclusive content of a true edit passing the overlap rules, by kind")
+    worst: dict[str, float] = {}
+    for m in rows["true edits passing the overlap rules"]:
+        worst[m.kind] = max(worst.get(m.kind, 0.0), m.exclusive)
+    for kind, value in sorted(worst.items(), key=lambda item: -item[1])[:12]:
+        print(f"  {kind}: {value:.3f}")
 
 
 if __name__ == "__main__":
