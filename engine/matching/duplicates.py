@@ -8,7 +8,7 @@ Similar shots are built apart, by the semantic code, over what is not a duplicat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -227,7 +227,7 @@ def _closer_to_strays(
         leaders = _siblings_of(candidates, pictures, keeper, sorted(rows & leaving), evidence)
         if not leaders:
             continue
-        fullest = max(sorted(rows), key=lambda r: _fullness(candidates[r]))
+        fullest = _fullest(candidates, sorted(rows))
         for row in sorted(rows - leaving - {keeper, fullest}):
             fits = [
                 geometric[pair]
@@ -282,7 +282,7 @@ def _against_fullest(
         rows = [row_of[m.path] for m in group.members]
         if not failing.intersection(rows):
             continue
-        fullest = max(dict.fromkeys(rows), key=lambda r: _fullness(candidates[r]))
+        fullest = _fullest(candidates, rows)
         for row in failing.intersection(rows):
             if row != fullest and can_align(pictures[row]) and can_align(pictures[fullest]):
                 pair = (min(row, fullest), max(row, fullest))
@@ -315,7 +315,7 @@ def _sibling_links(
     targets: list[set[int]] = []
     for index, (group, keeper) in enumerate(zip(groups, keepers, strict=True)):
         rows = [row_of[m.path] for m in group.members]
-        targets.append({keeper, max(dict.fromkeys(rows), key=lambda r: _fullness(candidates[r]))})
+        targets.append({keeper, _fullest(candidates, rows)})
         group_of.update(dict.fromkeys(rows, index))
     wanted: set[tuple[int, int]] = set()
     for i, j in siblings:
@@ -558,6 +558,11 @@ def _with_representatives(
             seen.add((a, b))
             queue.append((a, b))
     return queue
+
+
+def _fullest(candidates: Sequence[Candidate], rows: Iterable[int]) -> int:
+    """The row of ``rows`` whose picture holds the most (the first of equals)."""
+    return max(dict.fromkeys(rows), key=lambda r: _fullness(candidates[r]))
 
 
 def _fullness(candidate: Candidate) -> tuple[bool, int]:
