@@ -21,6 +21,8 @@ from .errors import BadChoice, DecodeError, LibraryError, LibraryReason
 from .indexing.pipeline import Pipeline, Prepared
 from .indexing.scanner import Scanner, ScanSummary
 from .indexing.watcher import LibraryChange, Watcher
+from .kept_pairs import signature_candidates
+from .kept_pairs import within as pairs_within
 from .matching.collection import Collection
 from .matching.content import Candidate
 from .matching.duplicates import (
@@ -320,6 +322,7 @@ class Library:
         rule = self.keeper_rule(prefer)
         collection = self.collection()
         candidates, codes = collection.candidates, collection.codes
+        by_signature = signature_candidates(self.store, collection)
         if within is not None:
             prefixes = [physical(p) for p in within]
             keep = [
@@ -329,10 +332,11 @@ class Library:
             ]
             candidates = [_only_under(candidates[i], prefixes) for i in keep]
             codes = {kind: rows[keep] for kind, rows in codes.items()}
+            by_signature = pairs_within(by_signature, keep, len(collection))
         meta = self.model
         evidence, learned = self._evidence(candidates)
         groups, keepers = find_duplicates(
-            candidates, codes, candidate_plans(meta), evidence, report, rule
+            candidates, codes, candidate_plans(meta), evidence, report, rule, by_signature
         )
         self.store.remember_verdicts(VERIFIER, learned)
         if include_similar:

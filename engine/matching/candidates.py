@@ -20,7 +20,7 @@ import numpy as np
 from twinlens.engine.media.signature import BLOCK, bits, from_blobs, variants
 from twinlens.engine.model.codes import pack_bits
 
-from .hamming import Pairs, all_pairs, cross_pairs, search_work
+from .hamming import all_pairs, cross_pairs, cross_pairs_each, search_work
 
 SIGNATURE = 1
 """Source flag: the pair's pixel-structure signatures are close (in some dihedral variant)."""
@@ -28,7 +28,8 @@ CODE = 2
 """Source flag: the pair's learned codes are among each other's nearest."""
 TRIMMED = 4
 """Source flag: one picture's inside (without bars or a frame) matches the other's whole."""
-_INVERSE = (0, 1, 2, 3, 4, 6, 5, 7)  # the dihedral variant that undoes each one
+INVERSE_VARIANT = (0, 1, 2, 3, 4, 6, 5, 7)
+"""The dihedral variant that undoes each one (signature.DIHEDRAL)."""
 _NO_SIGNATURE = BLOCK * BLOCK
 
 
@@ -64,27 +65,64 @@ def signature_pairs(packed: np.ndarray, has: np.ndarray, radius: int) -> Candida
     """Contents whose signatures lie within ``radius`` bits in some dihedral variant."""
     rows = np.flatnonzero(has)
     base = packed[rows, 0]
-    found = [_as_variant(all_pairs(base, 64, radius), 0)]
-    for turn in range(1, packed.shape[1]):
-        pairs = cross_pairs(packed[rows, turn], base, 64, radius)
-        keep = pairs.left != pairs.right
-        found.append(
-            _as_variant(Pairs(pairs.left[keep], pairs.right[keep], pairs.distance[keep]), turn)
+    upright = all_pairs(base, 64, radius)
+    found = [_as_variant(rows[upright.left], rows[upright.right], upright.distance, 0)]
+    turns = range(1, packed.shape[1])
+    each = cross_pairs_each([packed[rows, t] for t in turns], base, 64, radius)
+    for turn, pairs in zip(turns, each, strict=True):
+        found.append(_as_variant(rows[pairs.left], rows[pairs.right], pairs.distance, turn))
+    return _from_variants(found)
+
+
+def signature_pairs_of(
+    packed: np.ndarray, has: np.ndarray, queries: np.ndarray, radius: int
+) -> CandidatePairs:
+    """The pairs of ``signature_pairs`` that hold at least one of the ``queries`` rows: what
+    a library adds when photos arrive, at a cost that grows with the new photos, not with
+    the library squared. A variant's bits are taken against its own median, so the two
+    directions can differ by a bit: the new photos' variants are searched among everyone's
+    upright signature, and their upright signature among everyone's variants."""
+    rows = np.flatnonzero(has)
+    queries = np.intersect1d(np.asarray(queries, dtype=np.int64), rows)
+    if not len(queries):
+        return _empty()
+    variants_ = packed.shape[1]
+    each = cross_pairs_each(
+        [packed[queries, t] for t in range(variants_)], packed[rows, 0], 64, radius
+    )
+    found = [
+        _as_variant(queries[p.left], rows[p.right], p.distance, turn) for turn, p in enumerate(each)
+    ]
+    everyone = packed[rows, :, 0].reshape(-1, 1)  # row k's variant t at k * variants_ + t
+    back = cross_pairs(packed[queries, 0], everyone, 64, radius)
+    found.append(
+        _as_variant(
+            rows[back.right // variants_], queries[back.left], back.distance, back.right % variants_
         )
-    left = rows[np.concatenate([f[0] for f in found])]
-    right = rows[np.concatenate([f[1] for f in found])]
+    )
+    return _from_variants(found)
+
+
+def _from_variants(found: list[tuple[np.ndarray, ...]]) -> CandidatePairs:
+    """One CandidatePairs from (i, j, distance, variant) parts, self-pairs left out."""
+    left = np.concatenate([f[0] for f in found])
+    right = np.concatenate([f[1] for f in found])
     dist = np.concatenate([f[2] for f in found])
     which = np.concatenate([f[3] for f in found])
-    return _best_per_pair(left, right, dist, which, SIGNATURE)
+    other = left != right
+    return _best_per_pair(left[other], right[other], dist[other], which[other], SIGNATURE)
 
 
-def _as_variant(pairs: Pairs, variant: int) -> tuple[np.ndarray, ...]:
-    """(i, j, distance, variant-of-i-that-j-is) with i < j (the variant inverted if swapped)."""
-    i, j = pairs.left, pairs.right
+def _as_variant(
+    i: np.ndarray, j: np.ndarray, distance: np.ndarray, variant: int | np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """(low, high, distance, variant of low that high is), from pairs where ``variant`` of
+    ``i`` is ``j`` (the variant inverted where the pair is swapped)."""
+    v = np.broadcast_to(np.asarray(variant, dtype=np.int64), i.shape)
     swap = i > j
     low, high = np.where(swap, j, i), np.where(swap, i, j)
-    v = np.where(swap, _INVERSE[variant], variant).astype(np.uint8)
-    return low, high, pairs.distance.astype(np.int16), v
+    turned = np.where(swap, np.asarray(INVERSE_VARIANT)[v], v).astype(np.uint8)
+    return low, high, distance.astype(np.int16), turned
 
 
 def trimmed_pairs(

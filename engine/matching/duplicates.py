@@ -90,13 +90,17 @@ def find_duplicates(
     evidence: Evidence,
     report: Report | None = None,
     rule: KeeperRule = DEFAULT_RULE,
+    by_signature: CandidatePairs | None = None,
 ) -> tuple[list[DuplicateGroup], list[int]]:
     """Exact copies plus verified same-photo / edited-copy groups; returns them and the
     keeper row of each verified group (chosen by ``rule``: keeper.py). Each of ``plans``
-    is one learned-code candidate source, united with the signature sources."""
+    is one learned-code candidate source, united with the signature sources;
+    ``by_signature`` gives the signature pairs when they are known already (a library keeps
+    them: kept_pairs.py), else they are searched here."""
     report = report if report is not None else Report()
     packed, has = signature_codes([c.signature for c in candidates])
-    by_signature = signature_pairs(packed, has, SIGNATURE_SEARCH_RADIUS)
+    if by_signature is None:
+        by_signature = signature_pairs(packed, has, SIGNATURE_SEARCH_RADIUS)
     by_codes = [
         code_pairs(codes[plan.kind], plan.bits, plan.neighbours, plan.max_radius) for plan in plans
     ]

@@ -14,7 +14,7 @@ compared. Each chunk indexes a direct-address table, so a probe is one array loo
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from math import comb
@@ -148,26 +148,41 @@ def cross_pairs(queries: np.ndarray, database: np.ndarray, bits: int, radius: in
     """Every (query row, database row) within ``radius`` of each other: ``left`` indexes
     ``queries`` and ``right`` indexes ``database`` (the two sets are distinct, so no pair is
     dropped as a self-match and ``left < right`` does not hold)."""
-    queries, database = _as_codes(queries), _as_codes(database)
-    if not len(queries) or not len(database) or radius < 0:
-        return _empty_pairs()
-    chunks = _split(bits, _cheapest(bits, radius, len(queries), len(database))[1])
+    return cross_pairs_each([queries], database, bits, radius)[0]
+
+
+def cross_pairs_each(
+    query_sets: Sequence[np.ndarray], database: np.ndarray, bits: int, radius: int
+) -> list[Pairs]:
+    """``cross_pairs`` of each query set against one database, whose chunk tables are built
+    once for all (the eight dihedral variants of a few new photos share one library: building
+    the tables costs the library's size, probing only the queries')."""
+    database = _as_codes(database)
+    query_sets = [_as_codes(q) for q in query_sets]
+    total = sum(len(q) for q in query_sets)
+    if not total or not len(database) or radius < 0:
+        return [_empty_pairs() for _ in query_sets]
+    chunks = _split(bits, _cheapest(bits, radius, total, len(database))[1])
     sub_radius = radius // len(chunks)
-    found: list[Pairs] = []
+    found: list[list[Pairs]] = [[] for _ in query_sets]
     for start, width in chunks:
         buckets = _Buckets(_chunk_keys(database, start, width), width)
-        keys = _chunk_keys(queries, start, width)
-        rows = np.arange(len(queries), dtype=np.int32)
-        for mask in _flip_masks(width, sub_radius):
-            sizes, slots = buckets.lookup(keys ^ mask)
-            for left, right in _expand(sizes, slots, buckets):
-                left = rows[left]
-                dist = _cross_distances(queries, database, left, right)
-                close = dist <= radius
-                found.append(
-                    Pairs(left[close].astype(np.int64), right[close].astype(np.int64), dist[close])
-                )
-    return _unique_pairs(found)
+        masks = _flip_masks(width, sub_radius)
+        for queries, out in zip(query_sets, found, strict=True):
+            if not len(queries):
+                continue
+            keys = _chunk_keys(queries, start, width)
+            for mask in masks:
+                sizes, slots = buckets.lookup(keys ^ mask)
+                for left, right in _expand(sizes, slots, buckets):
+                    dist = _cross_distances(queries, database, left, right)
+                    close = dist <= radius
+                    out.append(
+                        Pairs(
+                            left[close].astype(np.int64), right[close].astype(np.int64), dist[close]
+                        )
+                    )
+    return [_unique_pairs(pairs) for pairs in found]
 
 
 def _cross_distances(
@@ -245,7 +260,7 @@ class _Buckets:
     """Rows grouped by chunk key: a direct-address table for narrow chunks, sorted otherwise."""
 
     def __init__(self, keys: np.ndarray, width: int) -> None:
-        self.order = np.argsort(keys, kind="stable").astype(np.int32)
+        self.order = _stable_order(keys, width)
         self.direct = width <= _MAX_TABLE_BITS
         if self.direct:
             counts = np.bincount(keys.astype(np.int64), minlength=1 << width)
@@ -264,6 +279,19 @@ class _Buckets:
         slot = np.minimum(np.searchsorted(self.unique, probe), self.unique.shape[0] - 1)
         hit = self.unique[slot] == probe
         return np.where(hit, self.counts[slot], 0), slot
+
+
+def _stable_order(keys: np.ndarray, width: int) -> np.ndarray:
+    """``argsort(keys, kind="stable")`` as int32, by radix sort where the keys allow it:
+    NumPy radix-sorts 16-bit integers (about 9x faster than sorting uint64 here), so keys
+    of up to 32 bits are sorted in two stable 16-bit passes, low half first."""
+    if width <= 16:
+        return np.argsort(keys.astype(np.uint16), kind="stable").astype(np.int32)
+    if width <= 32:
+        low = np.argsort((keys & np.uint64(0xFFFF)).astype(np.uint16), kind="stable")
+        high = (keys[low] >> np.uint64(16)).astype(np.uint16)
+        return low[np.argsort(high, kind="stable")].astype(np.int32)
+    return np.argsort(keys, kind="stable").astype(np.int32)
 
 
 def _pairs_for_chunk(

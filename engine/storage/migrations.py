@@ -214,3 +214,22 @@ def m012_coded_files(db: Database) -> None:
     )
     for trigger in _CODED_TRIGGERS:
         db.execute(trigger)
+
+
+@migrations()
+def m013_signature_pairs(db: Database) -> None:
+    """Candidate pairs by pixel-structure signature, kept as photos arrive: a library of a
+    million photos spends minutes searching every signature in eight variants, so each
+    content is searched once against the library (``paired``) and its close pairs are kept
+    (``signature_pairs``), by finder (the signature search's version and radius)."""
+    db.execute(
+        "create table signature_pairs (low text not null, high text not null,"
+        " finder text not null, distance integer not null, variant integer not null,"
+        " primary key (low, high, finder)) without rowid"
+    )
+    db.execute(
+        # Columns in key order: SQLite 3.40's quick_check misreads a WITHOUT ROWID table
+        # whose key lists its columns in another order ("NULL value in paired.hash").
+        "create table paired (finder text not null, hash text not null,"
+        " primary key (finder, hash)) without rowid"
+    )

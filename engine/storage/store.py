@@ -441,9 +441,45 @@ class Store:
             )
 
     def forget_verdicts(self) -> None:
-        """Drop every cached verdict (benchmarks time a first run)."""
+        """Drop every cached verdict and kept candidate pair (benchmarks time a first run)."""
         with self.writing() as db:
             db.execute("delete from verdicts")
+            db.execute("delete from signature_pairs")
+            db.execute("delete from paired")
+
+    def paired(self, finder: str) -> set[str]:
+        """Contents whose signature ``finder`` has searched against the library."""
+        return {r[0] for r in self.rows("select hash from paired where finder = ?", [finder])}
+
+    def signature_pairs(self, finder: str) -> list[tuple[str, str, int, int]]:
+        """Kept signature pairs: (low hash, high hash, distance, variant of low that high is)."""
+        sql = "select low, high, distance, variant from signature_pairs where finder = ?"
+        return self.rows(sql, [finder])
+
+    def add_signature_pairs(
+        self,
+        finder: str,
+        pairs: Iterable[tuple[str, str, int, int]],
+        searched: Iterable[str],
+        absent: Iterable[str],
+    ) -> None:
+        """Keep the pairs found for the ``searched`` contents, mark them searched, and unmark
+        contents ``absent`` from the library now (if they come back they are searched again:
+        photos that arrived meanwhile were not compared with them)."""
+        with self.writing() as db:
+            db.conn.executemany(
+                "delete from paired where finder = ? and hash = ?",
+                [(finder, h) for h in absent],
+            )
+            db.conn.executemany(
+                "insert into signature_pairs (low, high, finder, distance, variant)"
+                " values (?, ?, ?, ?, ?) on conflict do nothing",
+                [(low, high, finder, d, v) for low, high, d, v in pairs],
+            )
+            db.conn.executemany(
+                "insert into paired (hash, finder) values (?, ?) on conflict do nothing",
+                [(h, finder) for h in searched],
+            )
 
     def dismiss(self, hashes: list[str]) -> None:
         with self.writing() as db:
