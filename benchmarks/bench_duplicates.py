@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from twinlens.engine import Library
-from twinlens.engine.kept_pairs import FINDER
+from twinlens.engine.kept_pairs import FINDER, searched_state
 from twinlens.engine.matching.candidates import (
     CandidatePairs,
     code_pairs,
@@ -147,12 +147,11 @@ def time_kept_pairs(n: int, pairs: CandidatePairs) -> float:
         ]
         store.add_signature_pairs(FINDER, kept, hashes, [])
         started = time.perf_counter()
-        searched = store.paired(FINDER)
-        fresh = np.array([h not in searched for h in hashes], dtype=bool)
+        fresh, absent = searched_state(store, hashes)
         found = store.signature_pairs(FINDER)
         elapsed = time.perf_counter() - started
         store.close()
-    if fresh.any() or len(found) != len(pairs):
+    if fresh.any() or absent or len(found) != len(pairs):
         raise RuntimeError("the kept pairs did not read back whole")
     return elapsed
 

@@ -35,10 +35,7 @@ def signature_candidates(store: Store, collection: Collection) -> CandidatePairs
     the contents not searched yet, which are searched now and kept."""
     packed, has = collection.signatures()
     hashes = [c.hash for c in collection.candidates]
-    searched = store.paired(FINDER)
-    fresh = np.array([h not in searched for h in hashes], dtype=bool)
-    present = set(hashes)
-    absent = [h for h in searched if h not in present]
+    fresh, absent = searched_state(store, hashes)
     if fresh.all():
         found = signature_pairs(packed, has, SIGNATURE_SEARCH_RADIUS)
     elif fresh.any():
@@ -50,6 +47,18 @@ def signature_candidates(store: Store, collection: Collection) -> CandidatePairs
         new_hashes = [hashes[i] for i in np.flatnonzero(fresh)]
         store.add_signature_pairs(FINDER, _as_hashes(found, hashes), new_hashes, absent)
     return unite(kept, found)
+
+
+def searched_state(store: Store, hashes: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Which of ``hashes`` were not searched yet (a mask), and the searched contents that
+    are no longer among them (to be unmarked). When every searched content is still here
+    (nothing left the library), the searched set is not walked."""
+    searched = store.paired(FINDER)
+    fresh = np.array([h not in searched for h in hashes], dtype=bool)
+    if len(hashes) - int(fresh.sum()) == len(searched):
+        return fresh, []
+    present = set(hashes)
+    return fresh, [h for h in searched if h not in present]
 
 
 def within(pairs: CandidatePairs, rows: Sequence[int], size: int) -> CandidatePairs:

@@ -8,7 +8,6 @@ listings) and every change (scan, watch, trash, undo) goes through here.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -294,18 +293,12 @@ class Library:
 
     def _read_collection(self) -> Collection:
         meta = self.model
-        rows = {kind: self._rows(kind) for kind in meta.code_kinds}
-        paths: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        for path, content, mtime, _ in rows[SEMANTIC]:
-            paths[content].append((path, mtime))
-        facts = self.store.facts(paths)
-        describe = {h: _candidate(h, files, facts.get(h)) for h, files in paths.items()}
+        kinds = list(meta.code_kinds)
+        contents = self.store.indexed_contents(meta.key, kinds)
+        candidates = [_candidate(h, files, facts) for h, (files, _, facts) in contents.items()]
+        blobs = {kind: [c[1][k] for c in contents.values()] for k, kind in enumerate(kinds)}
         bits = {spec.kind: spec.bits for spec in meta.code_specs}
-        plain = {kind: [(p, h, c) for p, h, _, c in found] for kind, found in rows.items()}
-        return Collection.build(plain, bits, describe)
-
-    def _rows(self, kind: str) -> list[tuple[str, str, int, bytes]]:
-        return self.store.indexed_codes(self.model.key, kind)
+        return Collection.of(candidates, blobs, bits)
 
     def duplicate_groups(
         self,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twinlens.engine.media.signature import BLOCK, bits, from_blobs, variants
+from twinlens.engine.media.signature import BLOCK, from_blobs, variant_bits
 from twinlens.engine.model.codes import pack_bits
 
 from .hamming import all_pairs, cross_pairs, cross_pairs_each, search_work
@@ -57,7 +57,7 @@ def signature_codes(blobs: list[bytes | None]) -> tuple[np.ndarray, np.ndarray]:
     blocks = np.zeros((len(blobs), BLOCK, BLOCK), dtype=np.float32)
     if has.any():
         blocks[has] = from_blobs([b for b in blobs if b is not None])
-    packed = np.stack([pack_bits(bits(v)) for v in variants(blocks)], axis=1)
+    packed = np.stack([pack_bits(b) for b in variant_bits(blocks)], axis=1)
     return packed, has
 
 
@@ -83,7 +83,8 @@ def signature_pairs_of(
     directions can differ by a bit: the new photos' variants are searched among everyone's
     upright signature, and their upright signature among everyone's variants."""
     rows = np.flatnonzero(has)
-    queries = np.intersect1d(np.asarray(queries, dtype=np.int64), rows)
+    queries = np.unique(np.asarray(queries, dtype=np.int64))
+    queries = queries[has[queries]]  # not intersect1d: that sorts the whole library
     if not len(queries):
         return _empty()
     variants_ = packed.shape[1]

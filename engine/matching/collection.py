@@ -64,20 +64,9 @@ class Collection:
         return self._row_of.get(content)
 
     @classmethod
-    def build(
-        cls,
-        rows: Mapping[str, Sequence[tuple[str, str, bytes]]],
-        bits: dict[str, int],
-        describe: dict[str, Candidate],
+    def of(
+        cls, candidates: list[Candidate], blobs: Mapping[str, Sequence[bytes]], bits: dict[str, int]
     ) -> Collection:
-        """From ``rows`` (kind -> (path, hash, code blob) per indexed file) and a Candidate per
-        content (``describe``). Contents missing a code of some kind are left out."""
-        kinds = list(rows)
-        blobs: dict[str, dict[str, bytes]] = {k: {} for k in kinds}
-        for kind, found in rows.items():
-            for _path, content, blob in found:
-                blobs[kind][content] = blob
-        complete = [h for h in describe if all(h in blobs[k] for k in kinds)]
-        candidates = [describe[h] for h in complete]
-        codes = {k: from_blobs([blobs[k][h] for h in complete], words_for(bits[k])) for k in kinds}
+        """From a Candidate per content and its code blobs by kind (rows aligned)."""
+        codes = {k: from_blobs(list(found), words_for(bits[k])) for k, found in blobs.items()}
         return cls(candidates, codes, bits)

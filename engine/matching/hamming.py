@@ -155,8 +155,12 @@ def cross_pairs_each(
     query_sets: Sequence[np.ndarray], database: np.ndarray, bits: int, radius: int
 ) -> list[Pairs]:
     """``cross_pairs`` of each query set against one database, whose chunk tables are built
-    once for all (the eight dihedral variants of a few new photos share one library: building
-    the tables costs the library's size, probing only the queries')."""
+    once for all (the eight dihedral variants of a few new photos share one library).
+
+    When the queries are few beside the database, a table holds only the database rows whose
+    chunk some query probes: a gather over the database instead of sorting all of it, so
+    searching a thousand new photos against eight million variant codes costs the
+    thousand's probes, not a sort of the eight million."""
     database = _as_codes(database)
     query_sets = [_as_codes(q) for q in query_sets]
     total = sum(len(q) for q in query_sets)
@@ -166,15 +170,14 @@ def cross_pairs_each(
     sub_radius = radius // len(chunks)
     found: list[list[Pairs]] = [[] for _ in query_sets]
     for start, width in chunks:
-        buckets = _Buckets(_chunk_keys(database, start, width), width)
-        masks = _flip_masks(width, sub_radius)
-        for queries, out in zip(query_sets, found, strict=True):
-            if not len(queries):
-                continue
-            keys = _chunk_keys(queries, start, width)
-            for mask in masks:
-                sizes, slots = buckets.lookup(keys ^ mask)
-                for left, right in _expand(sizes, slots, buckets):
+        masks = np.array(_flip_masks(width, sub_radius), dtype=np.uint64)
+        query_keys = [_chunk_keys(q, start, width) for q in query_sets]
+        buckets = _buckets_for(_chunk_keys(database, start, width), width, query_keys, masks)
+        for queries, keys, out in zip(query_sets, query_keys, found, strict=True):
+            for rows, probes in _probe_blocks(keys, masks):
+                sizes, slots = buckets.lookup(probes)
+                for block_left, right in _expand(sizes, slots, buckets):
+                    left = rows[block_left]
                     dist = _cross_distances(queries, database, left, right)
                     close = dist <= radius
                     out.append(
@@ -183,6 +186,42 @@ def cross_pairs_each(
                         )
                     )
     return [_unique_pairs(pairs) for pairs in found]
+
+
+_PROBE_BLOCK = 1 << 21
+"""Probe keys looked up at once: one array operation per block instead of one per flip mask
+(a radius-7 search of 21-bit chunks has 232 masks), in a few tens of MB of scratch."""
+
+
+def _probe_blocks(keys: np.ndarray, masks: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(query row of each probe, probe key) in blocks of about ``_PROBE_BLOCK`` probes:
+    every query's key under every flip mask."""
+    if not len(keys):
+        return
+    per_block = max(1, _PROBE_BLOCK // len(masks))
+    for first in range(0, len(keys), per_block):
+        block = keys[first : first + per_block]
+        probes = (block[:, None] ^ masks[None, :]).ravel()
+        rows = np.repeat(np.arange(first, first + len(block), dtype=np.int64), len(masks))
+        yield rows, probes
+
+
+def _buckets_for(
+    keys: np.ndarray, width: int, query_keys: Sequence[np.ndarray], masks: np.ndarray
+) -> _Buckets:
+    """Buckets over the database ``keys``: only the rows some probe reaches, when the probes
+    are fewer than the rows and the chunk is narrow enough for a direct table."""
+    probes = sum(len(k) for k in query_keys) * len(masks)
+    if width > _MAX_TABLE_BITS or probes >= len(keys):
+        return _Buckets(keys, width)
+    probed = np.zeros(1 << width, dtype=bool)
+    for query in query_keys:
+        for _rows, block in _probe_blocks(query, masks):
+            probed[block.astype(np.intp)] = True
+    reached = np.flatnonzero(probed[keys.astype(np.intp)]).astype(np.int32)
+    buckets = _Buckets(keys[reached], width)
+    buckets.order = reached[buckets.order]
+    return buckets
 
 
 def _cross_distances(

@@ -123,3 +123,36 @@ def test_query_of_wrong_length_is_refused() -> None:
     packed = codes.pack_bits(np.zeros((3, 128), dtype=np.uint8))
     with pytest.raises(ValueError, match="words"):
         hamming.top_k(packed, np.zeros(1, dtype=np.uint64), 1)
+
+
+@pytest.mark.parametrize("queries", [3, 40, 2000])
+@pytest.mark.parametrize("probe_block", [5, 1 << 21])
+def test_cross_pairs_each_is_exact_for_few_and_many_queries(
+    monkeypatch: pytest.MonkeyPatch, queries: int, probe_block: int
+) -> None:
+    """A few queries against a large database build tables of the probed rows only; many
+    build them whole; probes are looked up in blocks. Every regime returns exactly the
+    reference pairs, for each query set apart."""
+    raw, _ = _dataset(2 * queries + 1500, 64, seed=queries)
+    rng = np.random.default_rng(queries)
+    for row in range(queries):  # a near-copy of every query row in the database
+        copy = 2 * queries + 1500 - 1 - row
+        raw[copy] = raw[row]
+        raw[copy, rng.choice(64, size=rng.integers(0, 8), replace=False)] ^= 1
+    packed = codes.pack_bits(raw)
+    ref = _reference(raw)
+    monkeypatch.setattr(hamming, "_PROBE_BLOCK", probe_block)
+    first, second = packed[:queries:2], packed[1:queries:2]
+    database = packed[queries:]
+    for radius in (3, 7):
+        found = hamming.cross_pairs_each([first, second], database, 64, radius)
+        for offset, pairs in zip((0, 1), found, strict=True):
+            q, d = np.nonzero(ref[offset:queries:2, queries:] <= radius)
+            got = set(zip(pairs.left.tolist(), pairs.right.tolist(), strict=True))
+            assert got == set(zip(q.tolist(), d.tolist(), strict=True))
+            assert (
+                pairs.distance.tolist()
+                == ref[offset:queries:2, queries:][pairs.left, pairs.right].tolist()
+            )
+    # Most planted copies lie within 7 bits (0-7 flips): a search finding none fails.
+    assert len(hamming.cross_pairs(packed[:queries], database, 64, 7)) >= queries // 2

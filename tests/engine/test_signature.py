@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image, ImageEnhance, ImageOps
@@ -88,3 +90,29 @@ def test_code_match_without_pixel_agreement_is_not_a_duplicate(
     )
     groups, _ = find_duplicates(cands, same_code, plans, no_thumbs)
     assert groups == []
+
+
+def test_variant_bits_are_each_variant_against_its_own_median(tmp_path: Path) -> None:
+    """The fast path (four medians, transposed bits for the other four, a partition for the
+    median) gives what the definition gives: each variant's block against its median, and
+    the bits of a photo turned by PIL match the stored variant of its original."""
+    from twinlens.engine.media.signature import UNDO_DIHEDRAL, bits, variant_bits, variants
+
+    rng = np.random.default_rng(5)
+    blocks = rng.normal(0, 40, (300, 8, 8)).astype(np.float32)
+    for fast, block in zip(variant_bits(blocks), variants(blocks), strict=True):
+        flat = block.reshape(len(block), -1)
+        assert np.array_equal(fast, flat > np.median(flat[:, 1:], axis=1, keepdims=True))
+    photo = Image.open(make_photo(tmp_path / "p.png", seed=11)).convert("RGB")
+    original = signature(photo).astype(np.float32)[None]
+    each = variant_bits(original)
+    for variant, undo in enumerate(UNDO_DIHEDRAL):
+        if undo is None:
+            continue
+        # The transpose that undoes variant v, applied to the photo, is the inverse variant.
+        turned = bits(signature(photo.transpose(undo)).astype(np.float32)[None])
+        inverse = (0, 1, 2, 3, 4, 6, 5, 7)[variant]
+        apart = [int((turned != other).sum()) for other in each]
+        # Resampling moves a few bits; every other variant is about half the bits away.
+        assert apart[inverse] <= 4
+        assert min(a for v, a in enumerate(apart) if v != inverse) >= 16
