@@ -167,6 +167,18 @@ def m011_moves(db: Database) -> None:
     db.table("trash_steps").add_column("destination", bytes)
 
 
+_CODE_IN_TRIGGER = (
+    # A content gains its first code of a model: each of its indexed files now counts.
+    # "+status": without it SQLite picks the status index (nearly every row is 'indexed') over
+    # the hash index, and every code written scans every file (m014_code_trigger_by_hash).
+    """create trigger coded_files_code_in after insert on codes
+    when (select count(*) from codes where hash = new.hash and model = new.model) = 1 begin
+        insert into coded_files (model, files)
+        select new.model, count(*) from photos where hash = new.hash and +status = 'indexed'
+        on conflict(model) do update set files = files + excluded.files;
+    end"""
+)
+
 _CODED_TRIGGERS = (
     # A file becomes indexed (or changes content): it counts for every model its content has.
     """create trigger coded_files_photo_in after insert on photos
@@ -190,13 +202,7 @@ _CODED_TRIGGERS = (
         where new.status = 'indexed' and hash = new.hash group by model
         on conflict(model) do update set files = files + 1;
     end""",
-    # A content gains its first code of a model: each of its indexed files now counts.
-    """create trigger coded_files_code_in after insert on codes
-    when (select count(*) from codes where hash = new.hash and model = new.model) = 1 begin
-        insert into coded_files (model, files)
-        select new.model, count(*) from photos where hash = new.hash and status = 'indexed'
-        on conflict(model) do update set files = files + excluded.files;
-    end""",
+    _CODE_IN_TRIGGER,
 )
 
 
@@ -233,3 +239,12 @@ def m013_signature_pairs(db: Database) -> None:
         "create table paired (finder text not null, hash text not null,"
         " primary key (finder, hash)) without rowid"
     )
+
+
+@migrations()
+def m014_code_trigger_by_hash(db: Database) -> None:
+    """m012's code trigger counted a content's files through the status index, a scan of
+    every indexed file per code written: a scan slowed down as the library grew (20,000
+    records written in 8 s into an empty library, 200,000 not done after 16 minutes)."""
+    db.execute("drop trigger if exists coded_files_code_in")
+    db.execute(_CODE_IN_TRIGGER)

@@ -305,7 +305,8 @@ class Store:
 
     def paths_with_hash(self, content: str) -> list[str]:
         """Every indexed file holding exactly this content."""
-        sql = "select path from photos where hash = ? and status = 'indexed' order by path"
+        # "+status": look up by the hash index, not the status index (every indexed file).
+        sql = "select path from photos where hash = ? and +status = 'indexed' order by path"
         return [from_bytes(r[0]) for r in self.rows(sql, [content])]
 
     def indexed_photos(self) -> list[PhotoRow]:

@@ -4,6 +4,7 @@ the count made from scratch, whatever sequence of writes a library sees."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 from twinlens.engine.storage.store import Store
@@ -71,3 +72,47 @@ def test_a_library_written_before_the_triggers_is_counted_once(tmp_path: Path) -
     reopened = Store(path)
     assert kept(reopened, "m@1") == counted_from_scratch(reopened, "m@1") == 2
     reopened.close()
+
+
+def _steps(store: Store, work: Callable[[], object]) -> int:
+    """SQLite virtual-machine steps (in hundreds) that ``work`` costs: a count of work, not
+    a time, so it does not depend on the machine's load."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    store.db.conn.set_progress_handler(count, 100)
+    work()
+    store.db.conn.set_progress_handler(None, 0)
+    return steps
+
+
+def _steps_to_index_one_photo(store: Store, serial: int) -> int:
+    content = f"new{serial}"
+    return _steps(
+        store,
+        lambda: store.record_indexed(
+            [(f"/new/{serial}.jpg", 1, 1, content)],
+            codes=[(content, MODELS[0], "semantic", b"\1" * 8)],
+        ),
+    )
+
+
+def test_writing_a_photo_costs_the_same_in_a_large_library(tmp_path: Path) -> None:
+    """The triggers look a content's files up by hash: writing one photo must not scan every
+    indexed file (it did, through the status index, until m014: a large scan slowed down as
+    it went)."""
+    store = Store(tmp_path / "lib.twinlens")
+    small = _steps_to_index_one_photo(store, 0)
+    files = [(f"/photos/{i}.jpg", 1, 1, f"h{i}") for i in range(20_000)]
+    codes = [(f"h{i}", MODELS[0], "semantic", b"\1" * 8) for i in range(20_000)]
+    store.record_indexed(files, codes=codes)
+    large = _steps_to_index_one_photo(store, 1)
+    # The removal's re-check of the copies that stay asks the same question.
+    assert _steps(store, lambda: store.paths_with_hash("h7")) <= 2
+    assert kept(store, MODELS[0]) == counted_from_scratch(store, MODELS[0]) == 20_002
+    assert large <= 2 * small + 5, (small, large)
+    store.close()
