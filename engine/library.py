@@ -316,6 +316,7 @@ class Library:
         collection = self.collection()
         candidates, codes = collection.candidates, collection.codes
         by_signature = signature_candidates(self.store, collection)
+        packed, has = collection.signatures()
         if within is not None:
             prefixes = [physical(p) for p in within]
             keep = [
@@ -326,10 +327,18 @@ class Library:
             candidates = [_only_under(candidates[i], prefixes) for i in keep]
             codes = {kind: rows[keep] for kind, rows in codes.items()}
             by_signature = pairs_within(by_signature, keep, len(collection))
+            packed, has = packed[keep], has[keep]
         meta = self.model
         evidence, learned = self._evidence(candidates)
         groups, keepers = find_duplicates(
-            candidates, codes, candidate_plans(meta), evidence, report, rule, by_signature
+            candidates,
+            codes,
+            candidate_plans(meta),
+            evidence,
+            report,
+            rule,
+            by_signature,
+            (packed, has),
         )
         self.store.remember_verdicts(VERIFIER, learned)
         if include_similar:

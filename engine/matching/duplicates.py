@@ -91,14 +91,18 @@ def find_duplicates(
     report: Report | None = None,
     rule: KeeperRule = DEFAULT_RULE,
     by_signature: CandidatePairs | None = None,
+    signatures: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[list[DuplicateGroup], list[int]]:
     """Exact copies plus verified same-photo / edited-copy groups; returns them and the
     keeper row of each verified group (chosen by ``rule``: keeper.py). Each of ``plans``
     is one learned-code candidate source, united with the signature sources;
     ``by_signature`` gives the signature pairs when they are known already (a library keeps
-    them: kept_pairs.py), else they are searched here."""
+    them: kept_pairs.py), else they are searched here; ``signatures`` likewise gives the
+    candidates' packed variant signatures (``signature_codes``) when a collection holds them."""
     report = report if report is not None else Report()
-    packed, has = signature_codes([c.signature for c in candidates])
+    if signatures is None:
+        signatures = signature_codes([c.signature for c in candidates])
+    packed, has = signatures
     if by_signature is None:
         by_signature = signature_pairs(packed, has, SIGNATURE_SEARCH_RADIUS)
     by_codes = [
